@@ -1,0 +1,332 @@
+//! The resident model. One thread owns the llama.cpp model and context
+//! (`worker`); everybody else holds a cloneable [`Engine`] handle and talks to it over
+//! channels. Requests are decoded together in one batch (continuous batching), each in
+//! its own KV-cache sequence, and a new request reuses the longest cached prompt prefix.
+
+mod logs;
+mod sampler;
+mod text;
+mod types;
+mod worker;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+pub use types::*;
+
+use crate::error::{Error, Result};
+
+/// How to load the model and size the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct EngineConfig {
+    pub model_path: PathBuf,
+    /// Tokens one request (prompt + answer) can hold. Each slot has its own KV stream of
+    /// this size, so the cache holds `context_size × parallel` tokens in all.
+    pub context_size: u32,
+    /// Sequences decoded together (slots).
+    pub parallel: usize,
+    /// Most tokens in one `llama_decode` call.
+    pub batch_size: u32,
+    /// CPU threads; `None` uses every core.
+    pub threads: Option<usize>,
+    /// Layers to offload when a GPU backend is built in; `None` offloads all of them.
+    pub gpu_layers: Option<u32>,
+    /// A llama.cpp template name (`chatml`, `llama3`, …) or template text, used when the
+    /// model has none or to override it.
+    pub chat_template: Option<String>,
+    /// Flash attention: `None` lets llama.cpp decide.
+    pub flash_attention: Option<bool>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            model_path: PathBuf::new(),
+            context_size: 4096,
+            parallel: 4,
+            batch_size: 512,
+            threads: None,
+            gpu_layers: None,
+            chat_template: None,
+            flash_attention: None,
+        }
+    }
+}
+
+impl EngineConfig {
+    pub fn new(model_path: impl Into<PathBuf>) -> Self {
+        Self {
+            model_path: model_path.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// What the engine loaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub path: PathBuf,
+    pub name: String,
+    pub architecture: String,
+    pub parameters: u64,
+    pub size_bytes: u64,
+    pub quantization: String,
+    pub train_context: u32,
+    pub context_size: u32,
+    pub parallel: usize,
+    pub threads: usize,
+    pub gpu_layers: u32,
+    pub has_chat_template: bool,
+}
+
+/// Counts for the tray and status line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EngineLoad {
+    pub active: usize,
+    pub queued: usize,
+}
+
+pub(crate) enum Command {
+    Submit {
+        id: u64,
+        request: Box<Request>,
+        events: mpsc::UnboundedSender<Event>,
+        arrived: Instant,
+    },
+    Cancel {
+        id: u64,
+    },
+    Tokenize {
+        text: String,
+        add_special: bool,
+        reply: oneshot::Sender<Vec<i32>>,
+    },
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub active: AtomicUsize,
+    pub queued: AtomicUsize,
+}
+
+struct Inner {
+    tx: mpsc::UnboundedSender<Command>,
+    info: ModelInfo,
+    next_id: AtomicU64,
+    counters: Arc<Counters>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel ends the worker after its current step; wait so the model's
+        // memory is really freed when the last handle goes.
+        let (tx, _) = mpsc::unbounded_channel();
+        drop(std::mem::replace(&mut self.tx, tx));
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A cloneable handle to the resident model.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Loads the model on a new engine thread; resolves when it is ready or failed.
+    pub async fn start(config: EngineConfig) -> Result<Self> {
+        Self::start_with_progress(config, |_| {}).await
+    }
+
+    /// Like [`Engine::start`], reporting load progress from 0.0 to 1.0.
+    pub async fn start_with_progress(
+        config: EngineConfig,
+        progress: impl FnMut(f32) + Send + 'static,
+    ) -> Result<Self> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let counters = Arc::new(Counters::default());
+        let worker_counters = counters.clone();
+        let thread = std::thread::Builder::new()
+            .name("bantam-engine".into())
+            .spawn(move || worker::run(config, rx, ready_tx, worker_counters, Box::new(progress)))
+            .map_err(|e| Error::Inference(format!("could not start the engine thread: {e}")))?;
+        let info = match ready_rx.await {
+            Ok(Ok(info)) => info,
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(Error::EngineStopped);
+            }
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                tx,
+                info,
+                next_id: AtomicU64::new(1),
+                counters,
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.inner.info
+    }
+
+    pub fn load(&self) -> EngineLoad {
+        EngineLoad {
+            active: self.inner.counters.active.load(Ordering::Relaxed),
+            queued: self.inner.counters.queued.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Queues a request; its events stream back through the returned [`Generation`].
+    pub fn submit(&self, request: Request) -> Result<Generation> {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        self.inner
+            .tx
+            .send(Command::Submit {
+                id,
+                request: Box::new(request),
+                events: events_tx,
+                arrived: Instant::now(),
+            })
+            .map_err(|_| Error::EngineStopped)?;
+        Ok(Generation {
+            id,
+            events: events_rx,
+            cancel: Canceller {
+                id,
+                tx: self.inner.tx.clone(),
+            },
+            finished: false,
+        })
+    }
+
+    /// Runs a request to the end and returns the whole completion.
+    pub async fn complete(&self, request: Request) -> Result<Completion> {
+        self.submit(request)?.collect().await
+    }
+
+    /// Runs a request under a JSON schema and parses the answer into `T` with serde.
+    pub async fn complete_json<T: DeserializeOwned>(
+        &self,
+        request: Request,
+        schema: serde_json::Value,
+    ) -> Result<(T, Completion)> {
+        let completion = self
+            .complete(request.with_constraint(Constraint::JsonSchema(schema)))
+            .await?;
+        let value = serde_json::from_str(&completion.text).map_err(|e| Error::StructuredOutput {
+            reason: if completion.finish_reason == FinishReason::Length {
+                format!("the answer was cut off at max_tokens ({e})")
+            } else {
+                e.to_string()
+            },
+            output: completion.text.clone(),
+        })?;
+        Ok((value, completion))
+    }
+
+    /// Tokenizes text with the model's tokenizer (e.g. to measure a chunk).
+    pub async fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<i32>> {
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .tx
+            .send(Command::Tokenize {
+                text: text.to_string(),
+                add_special,
+                reply,
+            })
+            .map_err(|_| Error::EngineStopped)?;
+        rx.await.map_err(|_| Error::EngineStopped)
+    }
+}
+
+/// Cancels one request; cheap to clone and send to a signal handler.
+#[derive(Clone)]
+pub struct Canceller {
+    id: u64,
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl Canceller {
+    pub fn cancel(&self) {
+        let _ = self.tx.send(Command::Cancel { id: self.id });
+    }
+}
+
+/// The stream of one request's events. Dropping it before the end cancels the request.
+pub struct Generation {
+    id: u64,
+    events: mpsc::UnboundedReceiver<Event>,
+    cancel: Canceller,
+    finished: bool,
+}
+
+impl Generation {
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The next event; `None` after `Done` or `Failed`.
+    pub async fn next(&mut self) -> Option<Event> {
+        if self.finished {
+            return None;
+        }
+        let event = self.events.recv().await;
+        match &event {
+            Some(Event::Done(_)) | Some(Event::Failed(_)) => self.finished = true,
+            None => {
+                self.finished = true;
+                return Some(Event::Failed(Error::EngineStopped));
+            }
+            _ => {}
+        }
+        event
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+
+    pub fn canceller(&self) -> Canceller {
+        self.cancel.clone()
+    }
+
+    /// Waits for the end, dropping the streamed tokens.
+    pub async fn collect(mut self) -> Result<Completion> {
+        while let Some(event) = self.next().await {
+            match event {
+                Event::Done(c) => return Ok(c),
+                Event::Failed(e) => return Err(e),
+                _ => {}
+            }
+        }
+        Err(Error::EngineStopped)
+    }
+}
+
+impl Drop for Generation {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.cancel.cancel();
+        }
+    }
+}

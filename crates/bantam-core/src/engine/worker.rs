@@ -1,0 +1,693 @@
+//! The engine thread: owns the llama.cpp model and context, admits requests into slots,
+//! and decodes all active slots together, one `llama_decode` per step.
+
+use std::collections::VecDeque;
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use tokio::sync::{mpsc, oneshot};
+
+use super::text::{find_stop, held_back, Utf8Buffer};
+use super::types::*;
+use super::{logs, sampler, Command, Counters, EngineConfig, ModelInfo};
+use crate::error::{Error, Result};
+use crate::gguf::GgufHeader;
+
+static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
+
+fn backend() -> Result<&'static LlamaBackend> {
+    BACKEND
+        .get_or_init(|| {
+            logs::install();
+            LlamaBackend::init().map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::Inference(format!("llama.cpp backend: {e}")))
+}
+
+type Progress = Box<dyn FnMut(f32) + Send>;
+
+pub(crate) fn run(
+    config: EngineConfig,
+    rx: mpsc::UnboundedReceiver<Command>,
+    ready: oneshot::Sender<Result<ModelInfo>>,
+    counters: Arc<Counters>,
+    progress: Progress,
+) {
+    let loaded = backend().and_then(|backend| load_model(backend, &config, progress));
+    let (model, info) = match loaded {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let ctx = match new_context(backend_ref(), &model, &config, &info) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let template = match config.chat_template.as_deref() {
+        Some(t) => LlamaChatTemplate::new(t).ok(),
+        None => model.chat_template(None).ok(),
+    };
+    let mut worker = Worker {
+        n_ctx: ctx.n_ctx() as usize / config.parallel.max(1),
+        n_batch: ctx.n_batch() as usize,
+        batch: LlamaBatch::new(ctx.n_batch() as usize, 1),
+        slots: (0..config.parallel.max(1))
+            .map(|i| Slot {
+                seq: i as i32,
+                cache: Vec::new(),
+                last_used: 0,
+                active: None,
+            })
+            .collect(),
+        model: &model,
+        ctx,
+        template,
+        pending: VecDeque::new(),
+        rx,
+        counters,
+        tick: 0,
+    };
+    if ready.send(Ok(info)).is_err() {
+        return;
+    }
+    worker.serve();
+}
+
+fn backend_ref() -> &'static LlamaBackend {
+    // `run` only gets here after `backend()` succeeded.
+    match BACKEND.get() {
+        Some(Ok(b)) => b,
+        _ => unreachable!("backend initialised before the context"),
+    }
+}
+
+fn load_model(backend: &LlamaBackend, config: &EngineConfig, mut progress: Progress) -> Result<(LlamaModel, ModelInfo)> {
+    let path = config.model_path.as_path();
+    // Our own header check first: a clear reason for corrupt or truncated files.
+    let header = GgufHeader::read(path)?;
+    let file = header.info();
+    let gpu_layers = if backend.supports_gpu_offload() {
+        config.gpu_layers.unwrap_or(999)
+    } else {
+        0
+    };
+    let params = LlamaModelParams::default()
+        .with_n_gpu_layers(gpu_layers)
+        .with_progress_callback(move |p| {
+            progress(p);
+            true
+        });
+    logs::clear_recent();
+    let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| load_error(path, &file.architecture, e))?;
+    let threads = config
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(4));
+    let info = ModelInfo {
+        path: path.to_path_buf(),
+        name: file.name.clone().unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }),
+        architecture: file.architecture.clone(),
+        parameters: model.n_params(),
+        size_bytes: file.file_size,
+        quantization: file.quantization.clone(),
+        train_context: model.n_ctx_train(),
+        context_size: config.context_size,
+        parallel: config.parallel.max(1),
+        threads,
+        gpu_layers: gpu_layers.min(model.n_layer() + 1),
+        has_chat_template: config.chat_template.is_some() || model.chat_template(None).is_ok(),
+    };
+    Ok((model, info))
+}
+
+fn load_error(path: &Path, architecture: &str, e: impl std::fmt::Display) -> Error {
+    let log = logs::recent_errors();
+    let reason = if log.iter().any(|l| l.contains("unknown model architecture")) {
+        format!("this build of llama.cpp does not support the model architecture '{architecture}'")
+    } else if let Some(line) = log.iter().rev().find(|l| l.contains("error loading model")) {
+        line.trim_start_matches("llama_model_load: ").to_string()
+    } else if !log.is_empty() {
+        log.join("; ")
+    } else {
+        e.to_string()
+    };
+    Error::ModelLoad {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+fn new_context<'m>(
+    _backend: &LlamaBackend,
+    model: &'m LlamaModel,
+    config: &EngineConfig,
+    info: &ModelInfo,
+) -> Result<LlamaContext<'m>> {
+    let per_slot = config.context_size.max(64);
+    let n_ctx = per_slot.saturating_mul(info.parallel as u32);
+    let n_batch = config.batch_size.clamp(32, n_ctx);
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(n_ctx))
+        .with_n_batch(n_batch)
+        .with_n_ubatch(n_batch)
+        .with_n_seq_max(info.parallel as u32)
+        // One KV stream per slot: a sequence's attention then never sees another's cells,
+        // which keeps batched answers bit-identical to solo ones (a unified cache changed
+        // the summation order and flipped near-tied tokens; see docs/engine.md).
+        .with_kv_unified(false)
+        .with_flash_attention_policy(match config.flash_attention {
+            None => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+            Some(true) => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+            Some(false) => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+        })
+        .with_n_threads(info.threads as i32)
+        .with_n_threads_batch(info.threads as i32);
+    logs::clear_recent();
+    model.new_context(backend_ref(), params).map_err(|e| Error::ModelLoad {
+        path: info.path.clone(),
+        reason: format!(
+            "could not create a context of {per_slot} tokens × {} slots: {e} {}",
+            info.parallel,
+            logs::recent_errors().join("; ")
+        ),
+    })
+}
+
+/// A request that passed preparation and waits for a slot.
+struct Prepared {
+    id: u64,
+    events: mpsc::UnboundedSender<Event>,
+    arrived: Instant,
+    priority: Priority,
+    tokens: Vec<LlamaToken>,
+    sampler: LlamaSampler,
+    sampling: Sampling,
+    dropped_messages: usize,
+}
+
+struct Active {
+    id: u64,
+    events: mpsc::UnboundedSender<Event>,
+    priority: Priority,
+    sampler: LlamaSampler,
+    prompt: Vec<LlamaToken>,
+    /// Index into `prompt` of the next token to prefill.
+    next_prefill: usize,
+    cached: usize,
+    /// Sampled but not yet decoded.
+    next_token: Option<LlamaToken>,
+    /// Index in the current batch whose logits belong to this slot.
+    logits_at: Option<i32>,
+    max_tokens: usize,
+    stop: Vec<String>,
+    generated: usize,
+    utf8: Utf8Buffer,
+    text: String,
+    sent: usize,
+    dropped_messages: usize,
+    arrived: Instant,
+    admitted: Instant,
+    prefill_started: Option<Instant>,
+    first_token: Option<Instant>,
+    last_token: Option<Instant>,
+}
+
+struct Slot {
+    seq: i32,
+    /// Exactly the tokens in this sequence's KV cache, in position order.
+    cache: Vec<LlamaToken>,
+    last_used: u64,
+    active: Option<Active>,
+}
+
+struct Worker<'m> {
+    model: &'m LlamaModel,
+    ctx: LlamaContext<'m>,
+    template: Option<LlamaChatTemplate>,
+    n_ctx: usize,
+    n_batch: usize,
+    batch: LlamaBatch<'static>,
+    slots: Vec<Slot>,
+    pending: VecDeque<Prepared>,
+    rx: mpsc::UnboundedReceiver<Command>,
+    counters: Arc<Counters>,
+    tick: u64,
+}
+
+impl Worker<'_> {
+    fn serve(&mut self) {
+        loop {
+            let busy = self.slots.iter().any(|s| s.active.is_some());
+            if !busy && self.pending.is_empty() {
+                match self.rx.blocking_recv() {
+                    Some(cmd) => self.handle(cmd),
+                    None => return,
+                }
+            }
+            loop {
+                match self.rx.try_recv() {
+                    Ok(cmd) => self.handle(cmd),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        if !self.slots.iter().any(|s| s.active.is_some()) {
+                            return;
+                        }
+                        break;
+                    }
+                }
+            }
+            self.admit();
+            self.publish_counts();
+            if self.slots.iter().any(|s| s.active.is_some()) {
+                self.step();
+                self.publish_counts();
+            }
+        }
+    }
+
+    fn publish_counts(&self) {
+        let active = self.slots.iter().filter(|s| s.active.is_some()).count();
+        self.counters.active.store(active, Ordering::Relaxed);
+        self.counters.queued.store(self.pending.len(), Ordering::Relaxed);
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Submit {
+                id,
+                request,
+                events,
+                arrived,
+            } => match self.prepare(*request) {
+                Ok((tokens, sampler, sampling, dropped_messages, priority)) => {
+                    self.pending.push_back(Prepared {
+                        id,
+                        events,
+                        arrived,
+                        priority,
+                        tokens,
+                        sampler,
+                        sampling,
+                        dropped_messages,
+                    })
+                }
+                Err(e) => {
+                    let _ = events.send(Event::Failed(e));
+                }
+            },
+            Command::Cancel { id } => {
+                if let Some(pos) = self.pending.iter().position(|p| p.id == id) {
+                    if let Some(p) = self.pending.remove(pos) {
+                        let _ = p.events.send(Event::Done(Completion {
+                            text: String::new(),
+                            finish_reason: FinishReason::Cancelled,
+                            usage: Usage::default(),
+                            timings: Timings::default(),
+                            dropped_messages: p.dropped_messages,
+                        }));
+                    }
+                } else if let Some(i) = self
+                    .slots
+                    .iter()
+                    .position(|s| s.active.as_ref().is_some_and(|a| a.id == id))
+                {
+                    self.finish(i, FinishReason::Cancelled);
+                }
+            }
+            Command::Tokenize {
+                text,
+                add_special,
+                reply,
+            } => {
+                let tokens = self
+                    .model
+                    .vocab()
+                    .tokenize(text.as_bytes(), add_special, true)
+                    .into_iter()
+                    .map(|t| t.0)
+                    .collect();
+                let _ = reply.send(tokens);
+            }
+        }
+    }
+
+    fn tokenize(&self, text: &str) -> Result<Vec<LlamaToken>> {
+        let vocab = self.model.vocab();
+        let mut tokens = vocab.tokenize(text.as_bytes(), true, true);
+        // Some templates write the BOS text themselves; never feed it twice.
+        let bos = vocab.bos();
+        if tokens.len() >= 2 && tokens[0] == bos && tokens[1] == bos {
+            tokens.remove(0);
+        }
+        Ok(tokens)
+    }
+
+    fn render(&self, messages: &[&ChatMessage]) -> Result<String> {
+        let template = self.template.as_ref().ok_or(Error::NoChatTemplate)?;
+        let chat = messages
+            .iter()
+            .map(|m| LlamaChatMessage::new(m.role.as_str().to_string(), m.content.clone()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::InvalidRequest(format!("a message cannot be used: {e}")))?;
+        self.model.apply_chat_template(template, &chat, true).map_err(|e| {
+            Error::ChatTemplate(format!(
+                "{e}; llama.cpp does not recognise this model's template — configure a known one \
+                 (chatml, llama3, phi3, gemma, mistral-v7, …)"
+            ))
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        &self,
+        request: Request,
+    ) -> Result<(Vec<LlamaToken>, LlamaSampler, Sampling, usize, Priority)> {
+        let Request {
+            input,
+            sampling,
+            constraint,
+            priority,
+            overflow,
+        } = request;
+        if sampling.max_tokens == 0 {
+            return Err(Error::InvalidRequest("max_tokens must be at least 1".into()));
+        }
+        // Room kept for the answer when deciding whether a prompt fits.
+        let answer_room = sampling.max_tokens.min(self.n_ctx / 4).max(1);
+        let (tokens, dropped) = match input {
+            Input::Prompt(text) => {
+                if text.is_empty() {
+                    return Err(Error::InvalidRequest("the prompt is empty".into()));
+                }
+                (self.tokenize(&text)?, 0)
+            }
+            Input::Chat(messages) => self.chat_tokens(&messages, answer_room, overflow)?,
+        };
+        if tokens.len() + answer_room > self.n_ctx {
+            return Err(Error::ContextOverflow {
+                prompt_tokens: tokens.len(),
+                context_size: self.n_ctx,
+                reserved: answer_room,
+            });
+        }
+        let sampler = sampler::build(self.model, &sampling, constraint.as_ref())?;
+        Ok((tokens, sampler, sampling, dropped, priority))
+    }
+
+    /// Renders a chat; with `Overflow::DropOldest` leaves out whole old turns (never the
+    /// system prompt or the last message) until it fits.
+    fn chat_tokens(
+        &self,
+        messages: &[ChatMessage],
+        answer_room: usize,
+        overflow: Overflow,
+    ) -> Result<(Vec<LlamaToken>, usize)> {
+        if messages.is_empty() {
+            return Err(Error::InvalidRequest("a chat needs at least one message".into()));
+        }
+        let system = messages.first().filter(|m| m.role == Role::System);
+        let first = usize::from(system.is_some());
+        let mut start = first;
+        loop {
+            let kept: Vec<&ChatMessage> = system.into_iter().chain(&messages[start..]).collect();
+            let tokens = self.tokenize(&self.render(&kept)?)?;
+            if tokens.len() + answer_room <= self.n_ctx || overflow == Overflow::Error {
+                return Ok((tokens, start - first));
+            }
+            // Drop through the next user message so the kept history starts with a user turn.
+            let next = messages[start + 1..]
+                .iter()
+                .position(|m| m.role == Role::User)
+                .map(|p| start + 1 + p);
+            match next {
+                Some(n) if n < messages.len() => start = n,
+                _ => {
+                    return Err(Error::ContextOverflow {
+                        prompt_tokens: tokens.len(),
+                        context_size: self.n_ctx,
+                        reserved: answer_room,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Moves queued requests into free slots. Interactive requests go first; background
+    /// work never takes the last free slot, so a chat always finds one.
+    fn admit(&mut self) {
+        loop {
+            let background_active = self
+                .slots
+                .iter()
+                .filter(|s| s.active.as_ref().is_some_and(|a| a.priority == Priority::Background))
+                .count();
+            let background_cap = self.slots.len().saturating_sub(1).max(1);
+            let pick = self.pending.iter().position(|p| p.priority == Priority::Interactive).or_else(|| {
+                (background_active < background_cap)
+                    .then(|| self.pending.iter().position(|p| p.priority == Priority::Background))
+                    .flatten()
+            });
+            let Some(pick) = pick else { return };
+            // The idle slot whose cache shares the longest prefix; least recently used on ties.
+            let candidate = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.active.is_none())
+                .map(|(i, s)| (i, common_prefix(&s.cache, &self.pending[pick].tokens), s.last_used))
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
+            let Some((slot_index, common, _)) = candidate else { return };
+            let common = common.min(self.pending[pick].tokens.len() - 1);
+            let Some(p) = self.pending.remove(pick) else { return };
+            let common = self.trim_slot(slot_index, common);
+            self.tick += 1;
+            let now = Instant::now();
+            let _ = p.events.send(Event::Started {
+                prompt_tokens: p.tokens.len(),
+                cached_tokens: common,
+                dropped_messages: p.dropped_messages,
+            });
+            let slot = &mut self.slots[slot_index];
+            slot.last_used = self.tick;
+            slot.active = Some(Active {
+                id: p.id,
+                events: p.events,
+                priority: p.priority,
+                sampler: p.sampler,
+                next_prefill: common,
+                cached: common,
+                prompt: p.tokens,
+                next_token: None,
+                logits_at: None,
+                max_tokens: p.sampling.max_tokens,
+                stop: p.sampling.stop,
+                generated: 0,
+                utf8: Utf8Buffer::default(),
+                text: String::new(),
+                sent: 0,
+                dropped_messages: p.dropped_messages,
+                arrived: p.arrived,
+                admitted: now,
+                prefill_started: None,
+                first_token: None,
+                last_token: None,
+            });
+        }
+    }
+
+    /// Keeps the first `keep` cached tokens of a slot and drops the rest from the KV cache.
+    /// Returns how many were kept (0 if the model cannot drop a partial sequence).
+    fn trim_slot(&mut self, index: usize, keep: usize) -> usize {
+        let seq = self.slots[index].seq;
+        let keep = if self.ctx.kv_cache_seq_rm(seq, Some(keep as u32), None).is_ok() {
+            keep
+        } else {
+            let _ = self.ctx.kv_cache_seq_rm(seq, None, None);
+            0
+        };
+        self.slots[index].cache.truncate(keep);
+        keep
+    }
+
+    fn clear_slot(&mut self, index: usize) {
+        // Also used after a failed decode, when the cache's state is unknown.
+        let _ = self.ctx.kv_cache_seq_rm(self.slots[index].seq, None, None);
+        self.slots[index].cache.clear();
+    }
+
+    /// One `llama_decode`: the next token of every generating slot, then prompt chunks
+    /// (interactive first) up to the batch size.
+    fn step(&mut self) {
+        self.batch.clear();
+        let mut budget = self.n_batch;
+        let mut failed_add = false;
+        for slot in &mut self.slots {
+            let Some(active) = slot.active.as_mut() else { continue };
+            active.logits_at = None;
+            if let Some(token) = active.next_token.take() {
+                let pos = slot.cache.len() as i32;
+                failed_add |= self.batch.add(token, pos, &[slot.seq], true).is_err();
+                active.logits_at = Some(self.batch.n_tokens() - 1);
+                slot.cache.push(token);
+                budget = budget.saturating_sub(1);
+            }
+        }
+        let mut order: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| self.slots[i].active.as_ref().is_some_and(|a| a.next_prefill < a.prompt.len()))
+            .collect();
+        order.sort_by_key(|&i| self.slots[i].active.as_ref().map(|a| (a.priority, a.admitted)));
+        for i in order {
+            if budget == 0 {
+                break;
+            }
+            let slot = &mut self.slots[i];
+            let Some(active) = slot.active.as_mut() else { continue };
+            let end = (active.next_prefill + budget).min(active.prompt.len());
+            active.prefill_started.get_or_insert_with(Instant::now);
+            for k in active.next_prefill..end {
+                let last = k + 1 == active.prompt.len();
+                let token = active.prompt[k];
+                failed_add |= self.batch.add(token, slot.cache.len() as i32, &[slot.seq], last).is_err();
+                slot.cache.push(token);
+                if last {
+                    active.logits_at = Some(self.batch.n_tokens() - 1);
+                }
+            }
+            budget -= end - active.next_prefill;
+            active.next_prefill = end;
+        }
+        if failed_add {
+            self.fail_all("internal error: the batch overflowed");
+            return;
+        }
+        if self.batch.n_tokens() == 0 {
+            return;
+        }
+        if let Err(e) = self.ctx.decode(&mut self.batch) {
+            self.fail_all(&format!("llama_decode failed: {e}"));
+            return;
+        }
+        for i in 0..self.slots.len() {
+            let Some(at) = self.slots[i].active.as_ref().and_then(|a| a.logits_at) else { continue };
+            self.sample(i, at);
+        }
+    }
+
+    fn sample(&mut self, i: usize, at: i32) {
+        let n_ctx = self.n_ctx;
+        let slot = &mut self.slots[i];
+        let Some(active) = slot.active.as_mut() else { return };
+        let token = active.sampler.sample(&self.ctx, at);
+        let now = Instant::now();
+        if active.first_token.is_none() {
+            active.first_token = Some(now);
+        }
+        active.last_token = Some(now);
+        if self.model.vocab().is_eog(token) {
+            self.finish(i, FinishReason::Stop);
+            return;
+        }
+        active.generated += 1;
+        let bytes = self.model.vocab().token_to_piece(token, false, None);
+        let before = active.text.len();
+        active.utf8.push(&bytes, &mut active.text);
+        if let Some(at) = find_stop(&active.text, &active.stop, before) {
+            active.text.truncate(at);
+            self.finish(i, FinishReason::StopString);
+            return;
+        }
+        let safe = active.text.len() - held_back(&active.text, &active.stop);
+        if safe > active.sent {
+            let delta = active.text[active.sent..safe].to_string();
+            active.sent = safe;
+            if active.events.send(Event::Token(delta)).is_err() {
+                // Nobody is listening any more: free the slot.
+                self.finish(i, FinishReason::Cancelled);
+                return;
+            }
+        }
+        if active.generated >= active.max_tokens || slot.cache.len() + 1 >= n_ctx {
+            self.finish(i, FinishReason::Length);
+            return;
+        }
+        active.next_token = Some(token);
+    }
+
+    fn finish(&mut self, i: usize, reason: FinishReason) {
+        let Some(active) = self.slots[i].active.take() else { return };
+        self.slots[i].last_used = self.tick;
+        // Counts first, so whoever sees Done also sees the slot free.
+        self.publish_counts();
+        // A slot cancelled mid-prefill keeps only what was decoded: `cache` already says so.
+        let text = active.text;
+        if reason != FinishReason::StopString && text.len() > active.sent {
+            let _ = active.events.send(Event::Token(text[active.sent..].to_string()));
+        }
+        let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_secs_f64() * 1000.0;
+        let prefilled = active.next_prefill - active.cached;
+        let mut timings = Timings {
+            queue_ms: ms(active.arrived, active.admitted),
+            ..Timings::default()
+        };
+        if let (Some(start), Some(first)) = (active.prefill_started, active.first_token) {
+            timings.time_to_first_token_ms = ms(active.arrived, first);
+            timings.prompt_ms = ms(start, first);
+            if timings.prompt_ms > 0.0 {
+                timings.prompt_tokens_per_s = prefilled as f64 / (timings.prompt_ms / 1000.0);
+            }
+        }
+        if let (Some(first), Some(last)) = (active.first_token, active.last_token) {
+            timings.generation_ms = ms(first, last);
+            if timings.generation_ms > 0.0 && active.generated > 1 {
+                timings.tokens_per_s = (active.generated - 1) as f64 / (timings.generation_ms / 1000.0);
+            }
+        }
+        let _ = active.events.send(Event::Done(Completion {
+            text,
+            finish_reason: reason,
+            usage: Usage {
+                prompt_tokens: active.prompt.len(),
+                cached_tokens: active.cached,
+                prefilled_tokens: prefilled,
+                generated_tokens: active.generated,
+            },
+            timings,
+            dropped_messages: active.dropped_messages,
+        }));
+    }
+
+    /// After a failed decode the KV cache state is unknown: fail every active request and
+    /// forget all caches, but keep serving.
+    fn fail_all(&mut self, why: &str) {
+        for i in 0..self.slots.len() {
+            if let Some(active) = self.slots[i].active.take() {
+                let _ = active.events.send(Event::Failed(Error::Inference(why.to_string())));
+            }
+            self.clear_slot(i);
+        }
+    }
+}
+
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}

@@ -1,0 +1,145 @@
+//! Chat: a conversation's history goes to the engine (oldest turns dropped if it no longer
+//! fits), the answer streams back and is stored with its timings. The CLI and the app
+//! both drive chats through this.
+
+use crate::engine::{
+    Canceller, ChatMessage, Completion, Engine, Event, Generation, Overflow, Priority, Request, Role, Sampling,
+};
+use crate::error::Result;
+use crate::store::{Conversation, MessageStats, Store};
+
+/// Sampling for chat: a little repetition penalty keeps small models from looping.
+pub fn default_sampling() -> Sampling {
+    Sampling {
+        repeat_penalty: 1.1,
+        max_tokens: 1024,
+        ..Sampling::default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatOptions {
+    pub sampling: Sampling,
+    /// Used when a new conversation is created.
+    pub system_prompt: Option<String>,
+}
+
+impl Default for ChatOptions {
+    fn default() -> Self {
+        Self {
+            sampling: default_sampling(),
+            system_prompt: None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct ChatService {
+    engine: Engine,
+    store: Store,
+}
+
+impl ChatService {
+    pub fn new(engine: Engine, store: Store) -> Self {
+        Self { engine, store }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Stores the user's message (in a new conversation when `conversation` is `None`) and
+    /// starts the answer.
+    pub async fn send(&self, conversation: Option<i64>, text: &str, options: &ChatOptions) -> Result<ChatTurn> {
+        let conversation = match conversation {
+            Some(id) => self.store.conversation(id).await?,
+            None => {
+                self.store
+                    .create_conversation(&title_for(text), Some(&self.engine.info().name), options.system_prompt.as_deref())
+                    .await?
+            }
+        };
+        self.store
+            .add_message(conversation.id, Role::User, text, &MessageStats::default())
+            .await?;
+        let mut messages: Vec<ChatMessage> = conversation
+            .system_prompt
+            .iter()
+            .map(|s| ChatMessage::system(s.clone()))
+            .collect();
+        messages.extend(self.store.messages(conversation.id).await?.iter().filter_map(|m| m.to_chat()));
+        let request = Request::chat(messages)
+            .with_sampling(options.sampling.clone())
+            .with_priority(Priority::Interactive)
+            .with_overflow(Overflow::DropOldest);
+        let generation = self.engine.submit(request)?;
+        Ok(ChatTurn {
+            conversation,
+            generation,
+            store: self.store.clone(),
+            model: self.engine.info().name.clone(),
+        })
+    }
+}
+
+/// One answer being streamed. `next` yields the engine's events; when the answer is done
+/// (or cancelled with some text), it is saved before `Done` is returned.
+pub struct ChatTurn {
+    pub conversation: Conversation,
+    generation: Generation,
+    store: Store,
+    model: String,
+}
+
+impl ChatTurn {
+    pub fn canceller(&self) -> Canceller {
+        self.generation.canceller()
+    }
+
+    pub async fn next(&mut self) -> Option<Event> {
+        let event = self.generation.next().await?;
+        if let Event::Done(completion) = &event {
+            if let Err(e) = self.save(completion).await {
+                return Some(Event::Failed(e));
+            }
+        }
+        Some(event)
+    }
+
+    async fn save(&self, c: &Completion) -> Result<()> {
+        if c.text.is_empty() {
+            return Ok(());
+        }
+        let stats = MessageStats {
+            model: Some(self.model.clone()),
+            prompt_tokens: Some(c.usage.prompt_tokens as i64),
+            cached_tokens: Some(c.usage.cached_tokens as i64),
+            generated_tokens: Some(c.usage.generated_tokens as i64),
+            ttft_ms: Some(c.timings.time_to_first_token_ms),
+            tokens_per_s: Some(c.timings.tokens_per_s),
+            finish_reason: Some(c.finish_reason.as_str().to_string()),
+        };
+        self.store
+            .add_message(self.conversation.id, Role::Assistant, &c.text, &stats)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A conversation's title: the start of its first message, on one line.
+fn title_for(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut title: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 {
+        title.push('…');
+    }
+    if title.is_empty() {
+        "New chat".into()
+    } else {
+        title
+    }
+}

@@ -1,0 +1,3 @@
+//! Task logic: prompts, schemas and post-processing over the engine and the store.
+
+pub mod chat;
