@@ -1,1 +1,122 @@
-fn main(){}
+//! `bantam`: the headless door to Bantam's engine and store.
+//! Results go to stdout, progress and status to stderr; exit codes are documented in
+//! the README (0 ok, 1 error, 2 usage, 3 model problem, 4 not found, 130 interrupted).
+
+mod bench;
+mod chat;
+mod context;
+mod history;
+mod models;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bantam",
+    version,
+    about = "A private assistant with a small model that stays on your machine"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Global {
+    /// GGUF model to load (default: the default model from settings)
+    #[arg(long, global = true, env = "BANTAM_MODEL", value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// Where Bantam keeps its database and models
+    #[arg(long, global = true, env = "BANTAM_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// CPU threads for inference (default: all cores)
+    #[arg(long, global = true, env = "BANTAM_THREADS", value_name = "N")]
+    pub threads: Option<usize>,
+    /// Tokens one request can hold (prompt + answer)
+    #[arg(
+        long,
+        global = true,
+        env = "BANTAM_CTX_SIZE",
+        value_name = "N",
+        default_value_t = 4096
+    )]
+    pub ctx_size: u32,
+    /// Chat template to use when the model has none (chatml, llama3, phi3, gemma, …)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub chat_template: Option<String>,
+    /// Show debug logs (llama.cpp's included) on stderr
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Chat with the model: an interactive session, or one question with -p
+    Chat(chat::ChatArgs),
+    /// Past conversations: list, show, search, rename, delete
+    #[command(subcommand)]
+    History(history::HistoryCommand),
+    /// The model catalogue and the models on this machine
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+    /// Prefill and decode speed, optionally next to llama.cpp's llama-bench
+    Bench(bench::BenchArgs),
+}
+
+/// Exit codes scripts can rely on.
+pub mod exit {
+    pub const ERROR: u8 = 1;
+    pub const MODEL: u8 = 3;
+    pub const NOT_FOUND: u8 = 4;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+fn exit_code(err: &anyhow::Error) -> u8 {
+    use bantam_core::Error as E;
+    match err.downcast_ref::<E>() {
+        Some(E::ModelNotFound { .. } | E::InvalidModel { .. } | E::ModelLoad { .. } | E::NoChatTemplate) => exit::MODEL,
+        Some(E::NotFound { .. }) => exit::NOT_FOUND,
+        _ => exit::ERROR,
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = if cli.global.verbose {
+        "debug"
+    } else {
+        // llama.cpp's lines are debug-level: the user's terminal stays clean.
+        "warn,llama.cpp=off"
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BANTAM_LOG").unwrap_or_else(|_| filter.into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Chat(args) => chat::run(&cli.global, args).await,
+            Command::History(cmd) => history::run(&cli.global, cmd).await,
+            Command::Models(cmd) => models::run(&cli.global, cmd).await,
+            Command::Bench(args) => bench::run(&cli.global, args).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}

@@ -77,8 +77,14 @@ mod tests {
             "smollm2-1.7b-instruct",
             "mistral-7b-instruct-v0.3",
         ] {
-            let m = models.iter().find(|m| m.id == wanted).unwrap_or_else(|| panic!("{wanted} missing"));
-            assert!(m.url.as_deref().is_some_and(|u| u.starts_with("https://")), "{wanted} has no URL");
+            let m = models
+                .iter()
+                .find(|m| m.id == wanted)
+                .unwrap_or_else(|| panic!("{wanted} missing"));
+            assert!(
+                m.url.as_deref().is_some_and(|u| u.starts_with("https://")),
+                "{wanted} has no URL"
+            );
             assert!(m.file.ends_with(".gguf") && m.size_bytes > 0 && m.ram_gb > 0.0);
         }
         assert_eq!(models.iter().filter(|m| m.default).count(), 1);

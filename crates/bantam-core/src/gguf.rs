@@ -267,10 +267,12 @@ impl Reader {
 
     fn skip(&mut self, n: u64) -> R<()> {
         if self.pos.saturating_add(n) > self.file_size {
-            return Err(format!("a header field runs past the end of the file at byte {}", self.pos));
+            return Err(format!(
+                "a header field runs past the end of the file at byte {} (the file is truncated or corrupt)",
+                self.pos
+            ));
         }
-        let copied = std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink())
-            .map_err(|e| e.to_string())?;
+        let copied = std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink()).map_err(|e| e.to_string())?;
         self.pos += copied;
         Ok(())
     }
@@ -292,7 +294,10 @@ impl Reader {
     fn string(&mut self) -> R<String> {
         let len = self.u64()?;
         if len > MAX_STRING || self.pos.saturating_add(len) > self.file_size {
-            return Err(format!("a string at byte {} claims {len} bytes", self.pos));
+            return Err(format!(
+                "a string at byte {} claims {len} bytes, more than the file holds (truncated or corrupt)",
+                self.pos
+            ));
         }
         let mut buf = vec![0u8; len as usize];
         self.exact(&mut buf)?;
@@ -313,8 +318,11 @@ impl Reader {
             9 => {
                 let elem = self.u32()?;
                 let len = self.u64()?;
-                if len > self.file_size {
-                    return Err(format!("an array at byte {} claims {len} elements", self.pos));
+                if len > self.file_size.saturating_sub(self.pos) {
+                    return Err(format!(
+                        "an array at byte {} claims {len} elements, more than the file holds (truncated or corrupt)",
+                        self.pos
+                    ));
                 }
                 match scalar_size(elem) {
                     Some(size) => self.skip(len.saturating_mul(size))?,
@@ -460,7 +468,10 @@ mod tests {
     #[test]
     fn rejects_empty_and_foreign_files() {
         let empty = write(b"");
-        assert!(GgufHeader::read(empty.path()).unwrap_err().to_string().contains("empty"));
+        assert!(GgufHeader::read(empty.path())
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
         let pdf = write(b"%PDF-1.7 not a model at all");
         let err = GgufHeader::read(pdf.path()).unwrap_err().to_string();
         assert!(err.contains("GGUF signature"), "{err}");

@@ -31,7 +31,10 @@ async fn concurrent_requests_give_their_solo_answers() {
 
     // The first four start together; the other four are submitted once the first answer
     // is streaming, so they join running batches (and queue for a free slot).
-    let mut first: Vec<_> = QUESTIONS[..4].iter().map(|q| engine.submit(request(q)).unwrap()).collect();
+    let mut first: Vec<_> = QUESTIONS[..4]
+        .iter()
+        .map(|q| engine.submit(request(q)).unwrap())
+        .collect();
     let mut early = Vec::new();
     loop {
         match first[0].next().await.unwrap() {
@@ -43,7 +46,10 @@ async fn concurrent_requests_give_their_solo_answers() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    let second: Vec<_> = QUESTIONS[4..].iter().map(|q| engine.submit(request(q)).unwrap()).collect();
+    let second: Vec<_> = QUESTIONS[4..]
+        .iter()
+        .map(|q| engine.submit(request(q)).unwrap())
+        .collect();
     let mut together = Vec::new();
     for g in first.into_iter().chain(second) {
         together.push(g.collect().await.unwrap());

@@ -5,9 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use bantam_core::engine::{
-    ChatMessage, Constraint, Event, FinishReason, Overflow, Priority, Request, Sampling,
-};
+use bantam_core::engine::{ChatMessage, Constraint, Event, FinishReason, Overflow, Priority, Request, Sampling};
 use bantam_core::Error;
 use serde::Deserialize;
 
@@ -16,8 +14,8 @@ async fn a_chat_streams_tokens_and_reports_counts_and_timings() {
     let engine = common::engine().await;
     assert_eq!(engine.info().architecture, "llama");
     assert!(engine.info().has_chat_template);
-    let request = Request::chat(vec![ChatMessage::user("What is the capital of France?")])
-        .with_sampling(Sampling::greedy(24));
+    let request =
+        Request::chat(vec![ChatMessage::user("What is the capital of France?")]).with_sampling(Sampling::greedy(24));
     let mut generation = engine.submit(request).unwrap();
     let mut streamed = String::new();
     let mut tokens = 0;
@@ -78,7 +76,10 @@ async fn the_second_turn_does_not_reprocess_the_history() {
         "prefilled {} tokens for a turn that added {new_tokens}",
         second.usage.prefilled_tokens
     );
-    assert_eq!(second.usage.prompt_tokens, second.usage.cached_tokens + second.usage.prefilled_tokens);
+    assert_eq!(
+        second.usage.prompt_tokens,
+        second.usage.cached_tokens + second.usage.prefilled_tokens
+    );
 
     // A different conversation shares only the system prompt, and reuses exactly that much.
     let other = engine
@@ -178,7 +179,10 @@ async fn a_gbnf_grammar_limits_the_answer() {
     let bad_schema = Request::prompt("x").with_constraint(Constraint::JsonSchema(serde_json::json!({"type": 12})));
     assert!(engine.complete(bad_schema).await.is_err());
     // The engine is still fine afterwards.
-    assert!(engine.complete(Request::prompt("Hello").with_sampling(Sampling::greedy(2))).await.is_ok());
+    assert!(engine
+        .complete(Request::prompt("Hello").with_sampling(Sampling::greedy(2)))
+        .await
+        .is_ok());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,7 +212,9 @@ async fn cancelling_stops_within_a_token_or_two_and_frees_the_slot() {
     );
 
     // Dropping a generation cancels it too; the only slot is free again right away.
-    let dropped = engine.submit(Request::prompt("Once upon a time").with_sampling(Sampling::greedy(2000))).unwrap();
+    let dropped = engine
+        .submit(Request::prompt("Once upon a time").with_sampling(Sampling::greedy(2000)))
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     drop(dropped);
     let next = tokio::time::timeout(
@@ -226,7 +232,10 @@ async fn cancelling_stops_within_a_token_or_two_and_frees_the_slot() {
 async fn stop_strings_end_the_answer_and_are_not_shown() {
     let engine = common::engine().await;
     let ask = || Request::chat(vec![ChatMessage::user("Count from one to ten in words.")]);
-    let free = engine.complete(ask().with_sampling(Sampling::greedy(40))).await.unwrap();
+    let free = engine
+        .complete(ask().with_sampling(Sampling::greedy(40)))
+        .await
+        .unwrap();
     // Stop at the third word of the free answer.
     let word = free.text.split_whitespace().nth(2).expect("a few words").to_string();
     let cut = free.text.find(&word).unwrap();
@@ -261,7 +270,11 @@ async fn interactive_requests_overtake_background_work() {
         .submit(Request::chat(vec![ChatMessage::user("Hi!")]).with_sampling(Sampling::greedy(8)))
         .unwrap();
     let chat_done = chat.collect().await.unwrap();
-    assert!(chat_done.timings.queue_ms < 1000.0, "waited {} ms for a slot", chat_done.timings.queue_ms);
+    assert!(
+        chat_done.timings.queue_ms < 1000.0,
+        "waited {} ms for a slot",
+        chat_done.timings.queue_ms
+    );
     // The last background job is still waiting or running when the chat is done.
     let last = jobs.pop().unwrap();
     let mut last = last;
@@ -295,24 +308,37 @@ async fn an_overlong_prompt_is_a_typed_error_and_chats_drop_their_oldest_turns()
 
     let mut history = vec![ChatMessage::system("You are terse.")];
     for i in 0..8 {
-        history.push(ChatMessage::user(format!("Remember fact {i}: {}", "lorem ipsum dolor sit amet ".repeat(8))));
+        history.push(ChatMessage::user(format!(
+            "Remember fact {i}: {}",
+            "lorem ipsum dolor sit amet ".repeat(8)
+        )));
         history.push(ChatMessage::assistant(format!("Noted fact {i}.")));
     }
     history.push(ChatMessage::user("Which facts do you remember?"));
     let strict = Request::chat(history.clone()).with_sampling(Sampling::greedy(16));
-    assert!(matches!(engine.complete(strict).await, Err(Error::ContextOverflow { .. })));
+    assert!(matches!(
+        engine.complete(strict).await,
+        Err(Error::ContextOverflow { .. })
+    ));
 
     let lenient = Request::chat(history.clone())
         .with_sampling(Sampling::greedy(16))
         .with_overflow(Overflow::DropOldest);
     let c = engine.complete(lenient).await.unwrap();
-    assert!(c.dropped_messages >= 2 && c.dropped_messages % 2 == 0, "dropped {}", c.dropped_messages);
+    assert!(
+        c.dropped_messages >= 2 && c.dropped_messages % 2 == 0,
+        "dropped {}",
+        c.dropped_messages
+    );
     assert!(c.dropped_messages < history.len() - 2);
     assert!(c.usage.prompt_tokens + 16 <= 512);
 
     // Even the last message alone does not fit: an error, not a silent cut.
     let huge = Request::chat(vec![ChatMessage::user(long_text)]).with_overflow(Overflow::DropOldest);
-    assert!(matches!(engine.complete(huge).await, Err(Error::ContextOverflow { .. })));
+    assert!(matches!(
+        engine.complete(huge).await,
+        Err(Error::ContextOverflow { .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

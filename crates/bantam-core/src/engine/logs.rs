@@ -46,8 +46,5 @@ pub(crate) fn clear_recent() {
 
 /// llama.cpp's warnings and errors since the last `clear_recent`, newest last.
 pub(crate) fn recent_errors() -> Vec<String> {
-    RECENT
-        .lock()
-        .map(|r| r.iter().cloned().collect())
-        .unwrap_or_default()
+    RECENT.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
 }

@@ -150,10 +150,7 @@ impl Engine {
     }
 
     /// Like [`Engine::start`], reporting load progress from 0.0 to 1.0.
-    pub async fn start_with_progress(
-        config: EngineConfig,
-        progress: impl FnMut(f32) + Send + 'static,
-    ) -> Result<Self> {
+    pub async fn start_with_progress(config: EngineConfig, progress: impl FnMut(f32) + Send + 'static) -> Result<Self> {
         let (tx, rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = oneshot::channel();
         let counters = Arc::new(Counters::default());
@@ -257,6 +254,15 @@ impl Engine {
             .map_err(|_| Error::EngineStopped)?;
         rx.await.map_err(|_| Error::EngineStopped)
     }
+}
+
+/// Checks that a file is a GGUF model this build of llama.cpp can load (header and
+/// vocabulary only, not the weights) and returns its facts.
+pub async fn inspect_model(path: impl Into<PathBuf>) -> Result<crate::gguf::ModelFileInfo> {
+    let path = path.into();
+    tokio::task::spawn_blocking(move || worker::check_loadable(&path))
+        .await
+        .map_err(|e| Error::Inference(format!("model check panicked: {e}")))?
 }
 
 /// Cancels one request; cheap to clone and send to a signal handler.

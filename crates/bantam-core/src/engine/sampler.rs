@@ -30,7 +30,13 @@ pub(crate) fn build(model: &LlamaModel, sampling: &Sampling, constraint: Option<
         chain.push(sampler);
     }
     if sampling.repeat_penalty != 1.0 && sampling.repeat_last_n != 0 {
-        chain.push(LlamaSampler::penalties(model.n_vocab(), sampling.repeat_last_n, sampling.repeat_penalty, 0.0, 0.0));
+        chain.push(LlamaSampler::penalties(
+            model.n_vocab(),
+            sampling.repeat_last_n,
+            sampling.repeat_penalty,
+            0.0,
+            0.0,
+        ));
     }
     if sampling.temperature <= 0.0 {
         chain.push(LlamaSampler::greedy());

@@ -77,6 +77,9 @@ pub struct Sampling {
     pub seed: Option<u32>,
     pub max_tokens: usize,
     pub stop: Vec<String>,
+    /// Keep generating past end-of-generation tokens, for benchmarks that must produce
+    /// exactly `max_tokens` (llama.cpp server's `ignore_eos`).
+    pub ignore_eos: bool,
 }
 
 impl Default for Sampling {
@@ -91,6 +94,7 @@ impl Default for Sampling {
             seed: None,
             max_tokens: 512,
             stop: Vec::new(),
+            ignore_eos: false,
         }
     }
 }
@@ -142,6 +146,9 @@ pub struct Request {
     pub constraint: Option<Constraint>,
     pub priority: Priority,
     pub overflow: Overflow,
+    /// Reuse a slot's cached prefix (default). Off only for measurements that must
+    /// prefill the whole prompt, as llama.cpp server's `cache_prompt: false`.
+    pub cache_prompt: bool,
 }
 
 impl Request {
@@ -160,6 +167,7 @@ impl Request {
             constraint: None,
             priority: Priority::Interactive,
             overflow: Overflow::Error,
+            cache_prompt: true,
         }
     }
 
@@ -180,6 +188,11 @@ impl Request {
 
     pub fn with_overflow(mut self, overflow: Overflow) -> Self {
         self.overflow = overflow;
+        self
+    }
+
+    pub fn without_prompt_cache(mut self) -> Self {
+        self.cache_prompt = false;
         self
     }
 }

@@ -98,7 +98,11 @@ fn backend_ref() -> &'static LlamaBackend {
     }
 }
 
-fn load_model(backend: &LlamaBackend, config: &EngineConfig, mut progress: Progress) -> Result<(LlamaModel, ModelInfo)> {
+fn load_model(
+    backend: &LlamaBackend,
+    config: &EngineConfig,
+    mut progress: Progress,
+) -> Result<(LlamaModel, ModelInfo)> {
     let path = config.model_path.as_path();
     // Our own header check first: a clear reason for corrupt or truncated files.
     let header = GgufHeader::read(path)?;
@@ -115,7 +119,8 @@ fn load_model(backend: &LlamaBackend, config: &EngineConfig, mut progress: Progr
             true
         });
     logs::clear_recent();
-    let model = LlamaModel::load_from_file(backend, path, &params).map_err(|e| load_error(path, &file.architecture, e))?;
+    let model =
+        LlamaModel::load_from_file(backend, path, &params).map_err(|e| load_error(path, &file.architecture, e))?;
     let threads = config
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(4));
@@ -138,6 +143,17 @@ fn load_model(backend: &LlamaBackend, config: &EngineConfig, mut progress: Progr
         has_chat_template: config.chat_template.is_some() || model.chat_template(None).is_ok(),
     };
     Ok((model, info))
+}
+
+/// Header check plus a vocabulary-only load by llama.cpp: catches unknown architectures
+/// and broken tokenizers without reading the weights.
+pub(crate) fn check_loadable(path: &Path) -> Result<crate::gguf::ModelFileInfo> {
+    let info = GgufHeader::read(path)?.info();
+    let backend = backend()?;
+    logs::clear_recent();
+    let params = LlamaModelParams::default().with_vocab_only(true);
+    LlamaModel::load_from_file(backend, path, &params).map_err(|e| load_error(path, &info.architecture, e))?;
+    Ok(info)
 }
 
 fn load_error(path: &Path, architecture: &str, e: impl std::fmt::Display) -> Error {
@@ -203,6 +219,7 @@ struct Prepared {
     sampler: LlamaSampler,
     sampling: Sampling,
     dropped_messages: usize,
+    cache_prompt: bool,
 }
 
 struct Active {
@@ -219,6 +236,7 @@ struct Active {
     /// Index in the current batch whose logits belong to this slot.
     logits_at: Option<i32>,
     max_tokens: usize,
+    ignore_eos: bool,
     stop: Vec<String>,
     generated: usize,
     utf8: Utf8Buffer,
@@ -298,9 +316,10 @@ impl Worker<'_> {
                 request,
                 events,
                 arrived,
-            } => match self.prepare(*request) {
-                Ok((tokens, sampler, sampling, dropped_messages, priority)) => {
-                    self.pending.push_back(Prepared {
+            } => {
+                let cache_prompt = request.cache_prompt;
+                match self.prepare(*request) {
+                    Ok((tokens, sampler, sampling, dropped_messages, priority)) => self.pending.push_back(Prepared {
                         id,
                         events,
                         arrived,
@@ -309,12 +328,13 @@ impl Worker<'_> {
                         sampler,
                         sampling,
                         dropped_messages,
-                    })
+                        cache_prompt,
+                    }),
+                    Err(e) => {
+                        let _ = events.send(Event::Failed(e));
+                    }
                 }
-                Err(e) => {
-                    let _ = events.send(Event::Failed(e));
-                }
-            },
+            }
             Command::Cancel { id } => {
                 if let Some(pos) = self.pending.iter().position(|p| p.id == id) {
                     if let Some(p) = self.pending.remove(pos) {
@@ -378,16 +398,14 @@ impl Worker<'_> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn prepare(
-        &self,
-        request: Request,
-    ) -> Result<(Vec<LlamaToken>, LlamaSampler, Sampling, usize, Priority)> {
+    fn prepare(&self, request: Request) -> Result<(Vec<LlamaToken>, LlamaSampler, Sampling, usize, Priority)> {
         let Request {
             input,
             sampling,
             constraint,
             priority,
             overflow,
+            cache_prompt: _,
         } = request;
         if sampling.max_tokens == 0 {
             return Err(Error::InvalidRequest("max_tokens must be at least 1".into()));
@@ -462,11 +480,15 @@ impl Worker<'_> {
                 .filter(|s| s.active.as_ref().is_some_and(|a| a.priority == Priority::Background))
                 .count();
             let background_cap = self.slots.len().saturating_sub(1).max(1);
-            let pick = self.pending.iter().position(|p| p.priority == Priority::Interactive).or_else(|| {
-                (background_active < background_cap)
-                    .then(|| self.pending.iter().position(|p| p.priority == Priority::Background))
-                    .flatten()
-            });
+            let pick = self
+                .pending
+                .iter()
+                .position(|p| p.priority == Priority::Interactive)
+                .or_else(|| {
+                    (background_active < background_cap)
+                        .then(|| self.pending.iter().position(|p| p.priority == Priority::Background))
+                        .flatten()
+                });
             let Some(pick) = pick else { return };
             // The idle slot whose cache shares the longest prefix; least recently used on ties.
             let candidate = self
@@ -476,8 +498,15 @@ impl Worker<'_> {
                 .filter(|(_, s)| s.active.is_none())
                 .map(|(i, s)| (i, common_prefix(&s.cache, &self.pending[pick].tokens), s.last_used))
                 .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
-            let Some((slot_index, common, _)) = candidate else { return };
-            let common = common.min(self.pending[pick].tokens.len() - 1);
+            let Some((slot_index, common, _)) = candidate else {
+                return;
+            };
+            let pending = &self.pending[pick];
+            let common = if pending.cache_prompt {
+                common.min(pending.tokens.len() - 1)
+            } else {
+                0
+            };
             let Some(p) = self.pending.remove(pick) else { return };
             let common = self.trim_slot(slot_index, common);
             self.tick += 1;
@@ -500,6 +529,7 @@ impl Worker<'_> {
                 next_token: None,
                 logits_at: None,
                 max_tokens: p.sampling.max_tokens,
+                ignore_eos: p.sampling.ignore_eos,
                 stop: p.sampling.stop,
                 generated: 0,
                 utf8: Utf8Buffer::default(),
@@ -553,7 +583,12 @@ impl Worker<'_> {
             }
         }
         let mut order: Vec<usize> = (0..self.slots.len())
-            .filter(|&i| self.slots[i].active.as_ref().is_some_and(|a| a.next_prefill < a.prompt.len()))
+            .filter(|&i| {
+                self.slots[i]
+                    .active
+                    .as_ref()
+                    .is_some_and(|a| a.next_prefill < a.prompt.len())
+            })
             .collect();
         order.sort_by_key(|&i| self.slots[i].active.as_ref().map(|a| (a.priority, a.admitted)));
         for i in order {
@@ -567,7 +602,10 @@ impl Worker<'_> {
             for k in active.next_prefill..end {
                 let last = k + 1 == active.prompt.len();
                 let token = active.prompt[k];
-                failed_add |= self.batch.add(token, slot.cache.len() as i32, &[slot.seq], last).is_err();
+                failed_add |= self
+                    .batch
+                    .add(token, slot.cache.len() as i32, &[slot.seq], last)
+                    .is_err();
                 slot.cache.push(token);
                 if last {
                     active.logits_at = Some(self.batch.n_tokens() - 1);
@@ -588,7 +626,9 @@ impl Worker<'_> {
             return;
         }
         for i in 0..self.slots.len() {
-            let Some(at) = self.slots[i].active.as_ref().and_then(|a| a.logits_at) else { continue };
+            let Some(at) = self.slots[i].active.as_ref().and_then(|a| a.logits_at) else {
+                continue;
+            };
             self.sample(i, at);
         }
     }
@@ -603,7 +643,7 @@ impl Worker<'_> {
             active.first_token = Some(now);
         }
         active.last_token = Some(now);
-        if self.model.vocab().is_eog(token) {
+        if !active.ignore_eos && self.model.vocab().is_eog(token) {
             self.finish(i, FinishReason::Stop);
             return;
         }
@@ -634,7 +674,9 @@ impl Worker<'_> {
     }
 
     fn finish(&mut self, i: usize, reason: FinishReason) {
-        let Some(active) = self.slots[i].active.take() else { return };
+        let Some(active) = self.slots[i].active.take() else {
+            return;
+        };
         self.slots[i].last_used = self.tick;
         // Counts first, so whoever sees Done also sees the slot free.
         self.publish_counts();

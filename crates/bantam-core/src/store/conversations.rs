@@ -102,10 +102,12 @@ impl Store {
 
     /// Most recently active first.
     pub async fn list_conversations(&self, limit: i64) -> Result<Vec<Conversation>> {
-        Ok(sqlx::query_as(&format!("{LIST} ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as(&format!("{LIST} ORDER BY c.updated_at DESC, c.id DESC LIMIT ?"))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn rename_conversation(&self, id: i64, title: &str) -> Result<()> {
@@ -140,10 +142,12 @@ impl Store {
     }
 
     pub async fn messages(&self, conversation_id: i64) -> Result<Vec<StoredMessage>> {
-        Ok(sqlx::query_as("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id")
-            .bind(conversation_id)
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id")
+                .bind(conversation_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     /// Appends a message and touches its conversation, in one transaction.

@@ -44,8 +44,7 @@ impl Store {
     /// Queues a job. With a `dedupe_key`, queuing the same (kind, key) again returns the
     /// existing job instead of adding a second one.
     pub async fn enqueue_job<T: Serialize>(&self, kind: &str, dedupe_key: Option<&str>, payload: &T) -> Result<Job> {
-        let payload = serde_json::to_string(payload)
-            .map_err(|e| Error::InvalidRequest(format!("job payload: {e}")))?;
+        let payload = serde_json::to_string(payload).map_err(|e| Error::InvalidRequest(format!("job payload: {e}")))?;
         let now = now_ms();
         let inserted: Option<Job> = sqlx::query_as(
             "INSERT INTO jobs (kind, dedupe_key, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -82,8 +81,7 @@ impl Store {
     }
 
     pub async fn complete_job<T: Serialize>(&self, id: i64, result: &T) -> Result<()> {
-        let result = serde_json::to_string(result)
-            .map_err(|e| Error::InvalidRequest(format!("job result: {e}")))?;
+        let result = serde_json::to_string(result).map_err(|e| Error::InvalidRequest(format!("job result: {e}")))?;
         self.set_job_state(id, JobState::Done, Some(&result), None).await
     }
 
@@ -134,11 +132,13 @@ impl Store {
 
     /// After a crash: jobs left `running` go back to the queue. Returns how many.
     pub async fn recover_interrupted_jobs(&self) -> Result<u64> {
-        Ok(sqlx::query("UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'running'")
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'running'")
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     pub async fn job(&self, id: i64) -> Result<Job> {
@@ -153,10 +153,12 @@ impl Store {
     }
 
     pub async fn count_jobs(&self, kind: &str, state: JobState) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = ? AND state = ?")
-            .bind(kind)
-            .bind(state)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = ? AND state = ?")
+                .bind(kind)
+                .bind(state)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 }

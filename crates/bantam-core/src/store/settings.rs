@@ -26,8 +26,7 @@ impl Store {
     }
 
     pub async fn set_setting<T: Serialize>(&self, key: &str, value: &T) -> Result<()> {
-        let json = serde_json::to_string(value)
-            .map_err(|e| Error::InvalidRequest(format!("setting {key}: {e}")))?;
+        let json = serde_json::to_string(value).map_err(|e| Error::InvalidRequest(format!("setting {key}: {e}")))?;
         sqlx::query(
             "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -41,7 +40,10 @@ impl Store {
     }
 
     pub async fn delete_setting(&self, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM settings WHERE key = ?").bind(key).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM settings WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

@@ -59,7 +59,11 @@ impl ChatService {
             Some(id) => self.store.conversation(id).await?,
             None => {
                 self.store
-                    .create_conversation(&title_for(text), Some(&self.engine.info().name), options.system_prompt.as_deref())
+                    .create_conversation(
+                        &title_for(text),
+                        Some(&self.engine.info().name),
+                        options.system_prompt.as_deref(),
+                    )
                     .await?
             }
         };
@@ -71,7 +75,13 @@ impl ChatService {
             .iter()
             .map(|s| ChatMessage::system(s.clone()))
             .collect();
-        messages.extend(self.store.messages(conversation.id).await?.iter().filter_map(|m| m.to_chat()));
+        messages.extend(
+            self.store
+                .messages(conversation.id)
+                .await?
+                .iter()
+                .filter_map(|m| m.to_chat()),
+        );
         let request = Request::chat(messages)
             .with_sampling(options.sampling.clone())
             .with_priority(Priority::Interactive)

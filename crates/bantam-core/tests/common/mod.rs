@@ -9,7 +9,9 @@ use bantam_core::{Engine, EngineConfig};
 pub fn test_model() -> PathBuf {
     let path = std::env::var_os("BANTAM_TEST_MODEL")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        });
     assert!(
         path.is_file(),
         "test model missing at {}: run models/fetch-test-model.sh",

@@ -1,0 +1,85 @@
+//! What every command needs: the data directory, the store, and (for chat) the engine.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use bantam_core::catalog::catalog;
+use bantam_core::paths::DataDir;
+use bantam_core::store::settings::keys;
+use bantam_core::{Engine, EngineConfig, Store};
+
+use crate::Global;
+
+pub struct Context {
+    pub data: DataDir,
+    pub store: Store,
+    pub global: Global,
+}
+
+impl Context {
+    pub async fn open(global: &Global) -> Result<Self> {
+        let data = DataDir::resolve(global.data_dir.as_deref())?;
+        data.ensure()?;
+        let store = Store::open(&data.database())
+            .await
+            .with_context(|| format!("opening the database in {}", data.root().display()))?;
+        Ok(Self {
+            data,
+            store,
+            global: global.clone(),
+        })
+    }
+
+    /// `--model` / `BANTAM_MODEL`, else the default from settings, else a catalogue model
+    /// already in the data directory (the default one first).
+    pub async fn model_path(&self) -> Result<PathBuf> {
+        if let Some(path) = &self.global.model {
+            return Ok(path.clone());
+        }
+        if let Some(path) = self.store.get_setting::<PathBuf>(keys::DEFAULT_MODEL).await? {
+            return Ok(path);
+        }
+        let mut entries = catalog()?;
+        entries.sort_by_key(|e| !e.default);
+        entries
+            .iter()
+            .map(|e| e.local_path(&self.data.models_dir()))
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no model configured: pass --model PATH, set BANTAM_MODEL, or run \
+                     `bantam models import PATH --default` (models/fetch-test-model.sh fetches a small one)"
+                )
+            })
+    }
+
+    pub async fn engine(&self) -> Result<Engine> {
+        let path = self.model_path().await?;
+        let config = EngineConfig {
+            threads: self.global.threads,
+            context_size: self.global.ctx_size,
+            chat_template: self.global.chat_template.clone(),
+            // The CLI serves one person: two slots (an answer and a spare) are plenty.
+            parallel: 2,
+            ..EngineConfig::new(&path)
+        };
+        let show = std::io::stderr().is_terminal();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let label = name.clone();
+        let engine = Engine::start_with_progress(config, move |p| {
+            if show {
+                eprint!("\rloading {label} {:>3.0}%", p * 100.0);
+                let _ = std::io::stderr().flush();
+            }
+        })
+        .await;
+        if show {
+            eprint!("\r\x1b[2K");
+        }
+        Ok(engine?)
+    }
+}

@@ -1,0 +1,285 @@
+//! The real `bantam` binary on the real test model, each test in its own data directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn test_model() -> PathBuf {
+    let path = std::env::var_os("BANTAM_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        });
+    assert!(
+        path.is_file(),
+        "test model missing at {}: run models/fetch-test-model.sh",
+        path.display()
+    );
+    path
+}
+
+/// `bantam` with a private data directory and no model chosen through the environment.
+fn bantam(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bantam"));
+    cmd.env_remove("BANTAM_MODEL")
+        .env("BANTAM_DATA_DIR", data)
+        .env("BANTAM_THREADS", "2")
+        .env("BANTAM_CTX_SIZE", "2048")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("bantam runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: Output) -> Output {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        stdout(&o),
+        stderr(&o)
+    );
+    o
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+#[test]
+fn one_shot_chat_is_stored_searchable_and_continuable() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = test_model();
+    let data = dir.path();
+
+    let answer = ok(run(bantam(data)
+        .args(["chat", "--temperature", "0", "--max-tokens", "40", "-p"])
+        .arg("What is the capital of France?")
+        .arg("--model")
+        .arg(&model)));
+    let text = stdout(&answer);
+    assert!(!text.trim().is_empty(), "no answer streamed");
+    // llama.cpp's own log lines must not reach the user's terminal.
+    assert!(
+        !stderr(&answer).contains("llama_"),
+        "llama.cpp logs on stderr: {}",
+        stderr(&answer)
+    );
+
+    let found = ok(run(bantam(data).args(["history", "search", "capital"])));
+    assert!(
+        stdout(&found).contains("[capital]"),
+        "search output: {}",
+        stdout(&found)
+    );
+
+    let list = json(&ok(run(bantam(data).args(["history", "list", "--json"]))));
+    let conversations = list.as_array().unwrap();
+    assert_eq!(conversations.len(), 1);
+    let id = conversations[0]["id"].as_i64().unwrap();
+    assert_eq!(conversations[0]["message_count"], 2);
+
+    let shown = json(&ok(run(bantam(data).args([
+        "history",
+        "show",
+        &id.to_string(),
+        "--json",
+    ]))));
+    let messages = shown["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["content"], "What is the capital of France?");
+    assert_eq!(messages[1]["content"].as_str().unwrap().trim(), text.trim());
+
+    // Continue it (a new process, so the whole history is prefilled): the answer lands in
+    // the same conversation.
+    let next = json(&ok(run(bantam(data)
+        .args([
+            "chat",
+            "--json",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "16",
+            "--conversation",
+            &id.to_string(),
+        ])
+        .args(["-p", "And of Italy?"])
+        .arg("--model")
+        .arg(&model))));
+    assert_eq!(next["conversation_id"].as_i64(), Some(id));
+    assert!(next["usage"]["prompt_tokens"].as_u64().unwrap() > next["usage"]["generated_tokens"].as_u64().unwrap());
+    assert!(next["timings"]["tokens_per_s"].as_f64().unwrap() > 0.0);
+    let shown = json(&ok(run(bantam(data).args([
+        "history",
+        "show",
+        &id.to_string(),
+        "--json",
+    ]))));
+    assert_eq!(shown["messages"].as_array().unwrap().len(), 4);
+
+    ok(run(bantam(data).args([
+        "history",
+        "rename",
+        &id.to_string(),
+        "Capitals",
+    ])));
+    let list = json(&ok(run(bantam(data).args(["history", "list", "--json"]))));
+    assert_eq!(list[0]["title"], "Capitals");
+    ok(run(bantam(data).args(["history", "delete", &id.to_string()])));
+    let list = json(&ok(run(bantam(data).args(["history", "list", "--json"]))));
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    let missing = run(bantam(data).args(["history", "search", "capital"]));
+    assert_eq!(missing.status.code(), Some(1), "no hits after delete");
+}
+
+#[test]
+fn question_on_stdin_and_default_model_from_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let model = test_model();
+
+    let imported = ok(run(bantam(data).args(["models", "import", "--default"]).arg(&model)));
+    assert!(stderr(&imported).contains("llama"), "{}", stderr(&imported));
+    let default = ok(run(bantam(data).args(["models", "default"])));
+    assert_eq!(
+        PathBuf::from(stdout(&default).trim()),
+        std::fs::canonicalize(&model).unwrap()
+    );
+
+    let list = json(&ok(run(bantam(data).args(["models", "list", "--json"]))));
+    let rows = list.as_array().unwrap();
+    assert!(rows.len() >= 13, "catalogue rows missing");
+    assert_eq!(rows.iter().filter(|r| r["default"] == true).count(), 1);
+
+    // No --model: the default from settings is used; the question comes on stdin.
+    let mut child = bantam(data)
+        .args(["chat", "--json", "--max-tokens", "8", "--seed", "7"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"Say hello.\n").unwrap();
+    }
+    let out = ok(child.wait_with_output().unwrap());
+    let answer = json(&out);
+    assert!(answer["usage"]["generated_tokens"].as_u64().unwrap() >= 1);
+    assert!(
+        answer["model"].as_str().unwrap().to_lowercase().contains("smollm"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn models_info_reports_the_gguf_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let info = json(&ok(run(bantam(dir.path())
+        .args(["models", "info", "--json"])
+        .arg(test_model()))));
+    assert_eq!(info["architecture"], "llama");
+    assert_eq!(info["quantization"], "Q4_1");
+    assert_eq!(info["has_chat_template"], true);
+    assert_eq!(info["context_length"], 8192);
+    let params = info["parameters"].as_u64().unwrap();
+    assert!((120_000_000..150_000_000).contains(&params), "{params}");
+    let text = stdout(&ok(run(bantam(dir.path()).args(["models", "info"]).arg(test_model()))));
+    assert!(text.contains("chat template  yes"), "{text}");
+}
+
+#[test]
+fn failures_have_clear_messages_and_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+
+    // No model anywhere: a hint, exit 1.
+    let none = run(bantam(data).args(["chat", "-p", "hi"]));
+    assert_eq!(none.status.code(), Some(1), "{}", stderr(&none));
+    assert!(stderr(&none).contains("bantam models import"), "{}", stderr(&none));
+
+    // A model path that does not exist: exit 3, the path in the message.
+    let missing = run(bantam(data).args(["chat", "-p", "hi", "--model", "/nonexistent/m.gguf"]));
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(stderr(&missing).contains("/nonexistent/m.gguf"), "{}", stderr(&missing));
+
+    // A file that is not a GGUF: exit 3 with a reason, for chat, import and info alike.
+    let bad = data.join("notes.gguf");
+    std::fs::write(&bad, "<html>404 not found</html>").unwrap();
+    for args in [
+        &["chat", "-p", "hi", "--model"][..],
+        &["models", "import"],
+        &["models", "info"],
+    ] {
+        let out = run(bantam(data).args(args).arg(&bad));
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("not a usable GGUF"), "{args:?}: {}", stderr(&out));
+    }
+    // Importing it must not have registered anything.
+    let list = json(&ok(run(bantam(data).args(["models", "list", "--json"]))));
+    assert!(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["path"] != bad.to_str().unwrap()));
+
+    // An unknown conversation: exit 4 before the model is even loaded.
+    let unknown = run(bantam(data)
+        .args(["chat", "-p", "hi", "--conversation", "999", "--model"])
+        .arg(test_model()));
+    assert_eq!(unknown.status.code(), Some(4), "{}", stderr(&unknown));
+    let unknown = run(bantam(data).args(["history", "show", "999"]));
+    assert_eq!(unknown.status.code(), Some(4));
+
+    // Usage errors are clap's: exit 2.
+    let usage = run(bantam(data).args(["history", "show", "not-a-number"]));
+    assert_eq!(usage.status.code(), Some(2));
+
+    // An empty question is refused without loading anything.
+    let empty = run(bantam(data).args(["chat", "-p", "   ", "--model"]).arg(test_model()));
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(stderr(&empty).contains("empty"));
+}
+
+#[test]
+fn bench_reports_prefill_and_decode() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(run(bantam(dir.path())
+        .args([
+            "bench",
+            "-p",
+            "64",
+            "-n",
+            "16",
+            "-r",
+            "2",
+            "--parallel",
+            "2",
+            "--json",
+            "--model",
+        ])
+        .arg(test_model())));
+    let report = json(&out);
+    let tests: Vec<&str> = report["bantam"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["test"].as_str().unwrap())
+        .collect();
+    assert_eq!(tests, ["pp64", "tg16", "tg16x2"]);
+    for r in report["bantam"].as_array().unwrap() {
+        assert_eq!(r["samples"].as_array().unwrap().len(), 2);
+        assert!(r["mean"].as_f64().unwrap() > 0.0, "{r}");
+    }
+}
