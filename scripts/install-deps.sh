@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Installs the system packages Bantam needs to build (Debian/Ubuntu).
+# Installs the system packages Bantam needs (Debian/Ubuntu): to build the engine and the
+# desktop app, and with --test also what the end-to-end tests drive the app with.
 # Idempotent: only calls apt when something is missing.
 set -euo pipefail
 
-packages=(cmake clang libclang-dev pkg-config python3-pip unzip)
+# llama.cpp (cmake, bindgen's libclang) and the test-model fetcher (pip).
+packages=(cmake clang libclang-dev pkg-config python3-pip)
+# The desktop app: WebKitGTK, the tray (appindicator), icons, the hotkey (xdo).
+packages+=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev)
+if [[ "${1:-}" == "--test" ]]; then
+    # A display, a session bus and WebDriver for the app's end-to-end tests.
+    packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver)
+fi
+# The UI build needs Node.js; use the one on PATH when there is one.
+if ! command -v npm >/dev/null; then
+    packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

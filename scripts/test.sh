@@ -4,13 +4,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test
 export BANTAM_TEST_MODEL=${BANTAM_TEST_MODEL:-$(bash models/fetch-test-model.sh)}
 # A target dir outside the clone survives between CI runs; a cold one works too.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/bantam-target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 step() { printf '\n== %s\n' "$*" >&2; }
+
+# WebDriver for the app: tauri-driver (a Rust tool, built once into a cache).
+tools=$HOME/.cache/bantam-tools
+if [[ ! -x $tools/bin/tauri-driver ]]; then
+    step "cargo install tauri-driver"
+    cargo install tauri-driver --version ^2 --locked --root "$tools"
+fi
+export BANTAM_TAURI_DRIVER=$tools/bin/tauri-driver
+
+step "UI: npm ci, type-check, unit tests, build"
+npm ci --no-audit --no-fund
+npm run typecheck
+npm test
+npm run build
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -141,6 +141,19 @@ impl Store {
         Ok(())
     }
 
+    /// Removes the conversation's last message if it is the assistant's (for Regenerate);
+    /// returns whether one was removed.
+    pub async fn delete_last_answer(&self, conversation_id: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM messages WHERE id = (SELECT id FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT 1)
+             AND role = 'assistant'",
+        )
+        .bind(conversation_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     pub async fn messages(&self, conversation_id: i64) -> Result<Vec<StoredMessage>> {
         Ok(
             sqlx::query_as("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id")

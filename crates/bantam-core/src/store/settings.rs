@@ -10,9 +10,47 @@ use crate::error::{Error, Result};
 pub mod keys {
     /// Path of the GGUF loaded when no `--model` is given.
     pub const DEFAULT_MODEL: &str = "default_model";
+    /// The desktop app's preferences ([`super::AppSettings`]).
+    pub const APP: &str = "app";
+}
+
+/// Preferences of the desktop app. Stored as one JSON object; a field missing from an
+/// older version takes its default.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct AppSettings {
+    /// The quick-ask shortcut, in the global-hotkey crate's syntax; `None` disables it.
+    pub hotkey: Option<String>,
+    /// Tokens per conversation.
+    pub context_size: u32,
+    /// Layers offloaded to a GPU; `None` offloads all of them (ignored on CPU builds).
+    pub gpu_layers: Option<u32>,
+    /// `system`, `light` or `dark`.
+    pub theme: String,
+    pub launch_at_login: bool,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            hotkey: Some(if cfg!(target_os = "macos") {
+                "Cmd+Shift+Space".into()
+            } else {
+                "Ctrl+Alt+Space".into()
+            }),
+            context_size: 4096,
+            gpu_layers: None,
+            theme: "system".into(),
+            launch_at_login: false,
+        }
+    }
 }
 
 impl Store {
+    pub async fn app_settings(&self) -> Result<AppSettings> {
+        Ok(self.get_setting(keys::APP).await?.unwrap_or_default())
+    }
+
     pub async fn get_setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         let raw: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
             .bind(key)

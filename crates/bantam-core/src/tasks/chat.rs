@@ -70,6 +70,17 @@ impl ChatService {
         self.store
             .add_message(conversation.id, Role::User, text, &MessageStats::default())
             .await?;
+        self.answer(conversation, options).await
+    }
+
+    /// Replaces the last answer of a conversation with a new one.
+    pub async fn regenerate(&self, conversation: i64, options: &ChatOptions) -> Result<ChatTurn> {
+        let conversation = self.store.conversation(conversation).await?;
+        self.store.delete_last_answer(conversation.id).await?;
+        self.answer(conversation, options).await
+    }
+
+    async fn answer(&self, conversation: Conversation, options: &ChatOptions) -> Result<ChatTurn> {
         let mut messages: Vec<ChatMessage> = conversation
             .system_prompt
             .iter()
@@ -82,6 +93,11 @@ impl ChatService {
                 .iter()
                 .filter_map(|m| m.to_chat()),
         );
+        if messages.last().map(|m| m.role) != Some(Role::User) {
+            return Err(crate::Error::InvalidRequest(
+                "the conversation has no question to answer".into(),
+            ));
+        }
         let request = Request::chat(messages)
             .with_sampling(options.sampling.clone())
             .with_priority(Priority::Interactive)

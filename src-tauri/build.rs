@@ -1,0 +1,28 @@
+// Declaring the app's commands makes Tauri require a permission for each one, so a
+// window can call only what its capability file grants.
+const COMMANDS: &[&str] = &[
+    "chat_send",
+    "chat_regenerate",
+    "chat_stop",
+    "conversations_list",
+    "conversation_messages",
+    "conversations_search",
+    "conversation_rename",
+    "conversation_delete",
+    "engine_status",
+    "engine_pause",
+    "engine_resume",
+    "models_available",
+    "model_select",
+    "settings_get",
+    "settings_set",
+    "open_main",
+    "popup_hide",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
+}

@@ -1,0 +1,145 @@
+//! Chat: send, regenerate and stop; answers stream over a Tauri Channel.
+
+use std::sync::Arc;
+
+use bantam_core::engine::Event;
+use bantam_core::tasks::chat::{ChatOptions, ChatService, ChatTurn};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::error::AppResult;
+use crate::service::Service;
+
+/// What the page receives for one answer, in order: `started`, `token`s, then `done` or
+/// `failed`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChatEvent {
+    Started {
+        conversation_id: i64,
+        prompt_tokens: usize,
+        cached_tokens: usize,
+        dropped_messages: usize,
+    },
+    Token {
+        text: String,
+    },
+    Done {
+        text: String,
+        finish_reason: String,
+        generated_tokens: usize,
+        tokens_per_s: f64,
+        time_to_first_token_ms: f64,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// Per-request sampling from the page; absent fields keep the chat defaults.
+#[derive(Debug, Default, Deserialize)]
+pub struct SamplingOverrides {
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<usize>,
+    pub system_prompt: Option<String>,
+}
+
+fn options(o: Option<SamplingOverrides>) -> ChatOptions {
+    let mut options = ChatOptions::default();
+    if let Some(o) = o {
+        if let Some(t) = o.temperature {
+            options.sampling.temperature = t;
+        }
+        if let Some(n) = o.max_tokens {
+            options.sampling.max_tokens = n.max(1);
+        }
+        options.system_prompt = o.system_prompt.filter(|s| !s.trim().is_empty());
+    }
+    options
+}
+
+/// Starts an answer; returns the conversation id at once and streams on `on_event`.
+#[tauri::command]
+pub async fn chat_send(
+    service: State<'_, Arc<Service>>,
+    conversation_id: Option<i64>,
+    text: String,
+    sampling: Option<SamplingOverrides>,
+    on_event: Channel<ChatEvent>,
+) -> AppResult<i64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(crate::error::AppError::msg("the question is empty"));
+    }
+    let chat = ChatService::new(service.engine().await?, service.store.clone());
+    let turn = chat.send(conversation_id, text, &options(sampling)).await?;
+    Ok(stream(Arc::clone(&service), turn, on_event).await)
+}
+
+/// Replaces the last answer of a conversation.
+#[tauri::command]
+pub async fn chat_regenerate(
+    service: State<'_, Arc<Service>>,
+    conversation_id: i64,
+    sampling: Option<SamplingOverrides>,
+    on_event: Channel<ChatEvent>,
+) -> AppResult<i64> {
+    let chat = ChatService::new(service.engine().await?, service.store.clone());
+    let turn = chat.regenerate(conversation_id, &options(sampling)).await?;
+    Ok(stream(Arc::clone(&service), turn, on_event).await)
+}
+
+/// Stops the answer being written in a conversation (it keeps what was written).
+#[tauri::command]
+pub async fn chat_stop(service: State<'_, Arc<Service>>, conversation_id: i64) -> AppResult<bool> {
+    Ok(match service.running.lock().await.remove(&conversation_id) {
+        Some(c) => {
+            c.cancel();
+            true
+        }
+        None => false,
+    })
+}
+
+async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<ChatEvent>) -> i64 {
+    let id = turn.conversation.id;
+    if let Some(previous) = service.running.lock().await.insert(id, turn.canceller()) {
+        previous.cancel();
+    }
+    tauri::async_runtime::spawn(async move {
+        while let Some(event) = turn.next().await {
+            let out = match event {
+                Event::Started {
+                    prompt_tokens,
+                    cached_tokens,
+                    dropped_messages,
+                } => ChatEvent::Started {
+                    conversation_id: id,
+                    prompt_tokens,
+                    cached_tokens,
+                    dropped_messages,
+                },
+                Event::Token(text) => ChatEvent::Token { text },
+                Event::Done(c) => ChatEvent::Done {
+                    text: c.text,
+                    finish_reason: c.finish_reason.as_str().into(),
+                    generated_tokens: c.usage.generated_tokens,
+                    tokens_per_s: c.timings.tokens_per_s,
+                    time_to_first_token_ms: c.timings.time_to_first_token_ms,
+                },
+                Event::Failed(e) => ChatEvent::Failed { message: e.to_string() },
+            };
+            let last = matches!(out, ChatEvent::Done { .. } | ChatEvent::Failed { .. });
+            // A closed page (window destroyed) stops the answer: nobody is reading it.
+            if channel.send(out).is_err() {
+                turn.canceller().cancel();
+            }
+            if last {
+                break;
+            }
+        }
+        service.running.lock().await.remove(&id);
+    });
+    id
+}

@@ -1,0 +1,274 @@
+//! The one resident service behind every window: the store, and the engine with its
+//! lifecycle (loading → ready, paused, failed). Windows learn about changes from the
+//! `engine-state` event; nothing polls.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bantam_core::catalog::catalog;
+use bantam_core::engine::{Canceller, EngineLoad};
+use bantam_core::paths::DataDir;
+use bantam_core::store::settings::keys;
+use bantam_core::{Engine, EngineConfig, Store};
+use serde::Serialize;
+use tokio::sync::RwLock;
+
+use crate::error::{AppError, AppResult};
+
+/// What the tray tooltip and the windows show.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EngineState {
+    /// No model configured or found.
+    NoModel,
+    Loading {
+        model: String,
+        progress: f32,
+    },
+    Ready {
+        model: String,
+        quantization: String,
+        parameters: u64,
+    },
+    Paused {
+        model: String,
+    },
+    Error {
+        model: String,
+        message: String,
+    },
+}
+
+impl EngineState {
+    pub fn summary(&self, load: EngineLoad) -> String {
+        match self {
+            EngineState::NoModel => "Bantam — no model chosen".into(),
+            EngineState::Loading { model, progress } => {
+                format!("Bantam — loading {model} ({:.0}%)", progress * 100.0)
+            }
+            EngineState::Ready { model, .. } if load.active + load.queued > 0 => {
+                format!("Bantam — {model}, busy with {} requests", load.active + load.queued)
+            }
+            EngineState::Ready { model, .. } => format!("Bantam — {model}, ready"),
+            EngineState::Paused { model } => format!("Bantam — {model}, paused"),
+            EngineState::Error { message, .. } => format!("Bantam — model failed: {message}"),
+        }
+    }
+}
+
+type Listener = Arc<dyn Fn(&EngineState) + Send + Sync>;
+
+struct EngineSlot {
+    state: EngineState,
+    engine: Option<Engine>,
+    /// Bumped on every (re)load so that a slow, superseded load cannot overwrite a newer one.
+    generation: u64,
+}
+
+/// Shared by all commands (`tauri::State<Service>`).
+pub struct Service {
+    pub data: DataDir,
+    pub store: Store,
+    slot: RwLock<EngineSlot>,
+    listener: std::sync::RwLock<Option<Listener>>,
+    /// Answers being written, by conversation id, so Stop can reach them.
+    pub running: tokio::sync::Mutex<std::collections::HashMap<i64, Canceller>>,
+    /// `--model` / `BANTAM_MODEL` given at start-up; wins over settings.
+    model_override: Option<PathBuf>,
+}
+
+impl Service {
+    pub async fn open(data_dir: Option<PathBuf>, model_override: Option<PathBuf>) -> AppResult<Arc<Self>> {
+        let data = DataDir::resolve(data_dir.as_deref())?;
+        data.ensure()?;
+        let store = Store::open(&data.database()).await?;
+        Ok(Arc::new(Self {
+            data,
+            store,
+            slot: RwLock::new(EngineSlot {
+                state: EngineState::NoModel,
+                engine: None,
+                generation: 0,
+            }),
+            listener: std::sync::RwLock::new(None),
+            running: Default::default(),
+            model_override,
+        }))
+    }
+
+    /// Called on every state change (the shell forwards it to windows and the tray).
+    pub fn on_state(&self, f: impl Fn(&EngineState) + Send + Sync + 'static) {
+        if let Ok(mut l) = self.listener.write() {
+            *l = Some(Arc::new(f));
+        }
+    }
+
+    fn emit(&self, state: &EngineState) {
+        let listener = self.listener.read().ok().and_then(|l| l.clone());
+        if let Some(f) = listener {
+            f(state);
+        }
+    }
+
+    pub async fn state(&self) -> EngineState {
+        self.slot.read().await.state.clone()
+    }
+
+    pub async fn load(&self) -> EngineLoad {
+        self.slot
+            .read()
+            .await
+            .engine
+            .as_ref()
+            .map(Engine::load)
+            .unwrap_or_default()
+    }
+
+    /// The engine, or an error a person understands when there is none.
+    pub async fn engine(&self) -> AppResult<Engine> {
+        let slot = self.slot.read().await;
+        match (&slot.engine, &slot.state) {
+            (Some(engine), _) => Ok(engine.clone()),
+            (None, EngineState::Loading { .. }) => Err(AppError::msg("the model is still loading")),
+            (None, EngineState::Paused { .. }) => Err(AppError::msg("the model is paused: resume it from the tray")),
+            (None, EngineState::Error { message, .. }) => {
+                Err(AppError::msg(format!("the model failed to load: {message}")))
+            }
+            (None, _) => Err(AppError::msg("no model chosen: pick one in Settings")),
+        }
+    }
+
+    /// The model to load: start-up override, else the default in settings, else a
+    /// catalogue file in the data directory.
+    pub async fn model_path(&self) -> AppResult<Option<PathBuf>> {
+        if let Some(p) = &self.model_override {
+            return Ok(Some(p.clone()));
+        }
+        if let Some(p) = self.store.get_setting::<PathBuf>(keys::DEFAULT_MODEL).await? {
+            return Ok(Some(p));
+        }
+        let dir = self.data.models_dir();
+        let mut entries = catalog()?;
+        entries.sort_by_key(|e| !e.default);
+        Ok(entries.iter().map(|e| e.local_path(&dir)).find(|p| p.is_file()))
+    }
+
+    async fn set_state(&self, generation: u64, state: EngineState, engine: Option<Option<Engine>>) -> bool {
+        let mut slot = self.slot.write().await;
+        if slot.generation != generation {
+            return false;
+        }
+        slot.state = state.clone();
+        if let Some(engine) = engine {
+            slot.engine = engine;
+        }
+        drop(slot);
+        self.emit(&state);
+        true
+    }
+
+    /// (Re)loads the model in the background; returns at once. Progress and the outcome
+    /// arrive through the state listener.
+    pub async fn start_loading(self: &Arc<Self>) -> AppResult<()> {
+        let Some(path) = self.model_path().await? else {
+            let mut slot = self.slot.write().await;
+            slot.generation += 1;
+            slot.engine = None;
+            slot.state = EngineState::NoModel;
+            drop(slot);
+            self.emit(&EngineState::NoModel);
+            return Ok(());
+        };
+        let settings = self.store.app_settings().await?;
+        let model = display_name(&path);
+        let generation = {
+            let mut slot = self.slot.write().await;
+            slot.generation += 1;
+            // Drop the old engine first: two models resident at once could exhaust memory.
+            slot.engine = None;
+            slot.state = EngineState::Loading {
+                model: model.clone(),
+                progress: 0.0,
+            };
+            slot.generation
+        };
+        self.emit(&EngineState::Loading {
+            model: model.clone(),
+            progress: 0.0,
+        });
+        let config = EngineConfig {
+            context_size: settings.context_size,
+            gpu_layers: settings.gpu_layers,
+            ..EngineConfig::new(&path)
+        };
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let progress_to = Arc::clone(&this);
+            let progress_model = model.clone();
+            let last = std::sync::Mutex::new(0.0f32);
+            let result = Engine::start_with_progress(config, move |p| {
+                // Whole percents only: the listener crosses into the webviews.
+                let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+                if p - *last >= 0.01 || p >= 1.0 {
+                    *last = p;
+                    progress_to.emit(&EngineState::Loading {
+                        model: progress_model.clone(),
+                        progress: p,
+                    });
+                }
+            })
+            .await;
+            let (state, engine) = match result {
+                Ok(engine) => {
+                    let info = engine.info();
+                    (
+                        EngineState::Ready {
+                            model: model.clone(),
+                            quantization: info.quantization.clone(),
+                            parameters: info.parameters,
+                        },
+                        Some(engine),
+                    )
+                }
+                Err(e) => (
+                    EngineState::Error {
+                        model: model.clone(),
+                        message: e.to_string(),
+                    },
+                    None,
+                ),
+            };
+            this.set_state(generation, state, Some(engine)).await;
+        });
+        Ok(())
+    }
+
+    /// Unloads the weights (memory is freed once running answers finish).
+    pub async fn pause(&self) {
+        let mut slot = self.slot.write().await;
+        let model = match &slot.state {
+            EngineState::Ready { model, .. }
+            | EngineState::Loading { model, .. }
+            | EngineState::Error { model, .. } => model.clone(),
+            EngineState::Paused { .. } | EngineState::NoModel => return,
+        };
+        slot.generation += 1;
+        slot.engine = None;
+        slot.state = EngineState::Paused { model };
+        let state = slot.state.clone();
+        drop(slot);
+        self.emit(&state);
+    }
+
+    pub async fn cancel_all(&self) {
+        for (_, c) in self.running.lock().await.drain() {
+            c.cancel();
+        }
+    }
+}
+
+pub fn display_name(path: &std::path::Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}

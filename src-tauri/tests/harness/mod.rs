@@ -1,0 +1,266 @@
+//! Runs the real app under a private Xvfb display and D-Bus session, driven through
+//! `tauri-driver` + WebKitWebDriver (WebDriver), with the real test model.
+//!
+//! Needs: Xvfb, dbus-daemon, WebKitWebDriver (Debian's webkit2gtk-driver), xdotool, and
+//! `tauri-driver` on PATH or in `BANTAM_TAURI_DRIVER`. `scripts/test.sh` installs them.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+pub fn test_model() -> PathBuf {
+    let path = std::env::var_os("BANTAM_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    assert!(
+        path.is_file(),
+        "test model missing at {}: run models/fetch-test-model.sh",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A display and a session bus, shared by the app sessions of one test.
+pub struct Desktop {
+    pub display: String,
+    pub dbus: String,
+    _xvfb: Killed,
+    _dbus: Killed,
+    pub home: tempfile::TempDir,
+}
+
+impl Desktop {
+    pub fn start() -> Self {
+        let mut xvfb = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts (apt install xvfb)");
+        let mut line = String::new();
+        BufReader::new(xvfb.stdout.take().expect("Xvfb stdout"))
+            .read_line(&mut line)
+            .expect("Xvfb prints its display");
+        let display = format!(":{}", line.trim());
+        let xvfb = Killed(xvfb);
+
+        let mut dbus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon starts (apt install dbus)");
+        let mut address = String::new();
+        BufReader::new(dbus.stdout.take().expect("dbus stdout"))
+            .read_line(&mut address)
+            .expect("dbus prints its address");
+        Desktop {
+            display,
+            dbus: address.trim().to_string(),
+            _xvfb: xvfb,
+            _dbus: Killed(dbus),
+            home: tempfile::tempdir().expect("a temp home"),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    /// Sends keys to the X server, as a person pressing them would.
+    pub fn xdotool(&self, args: &[&str]) {
+        let status = Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool runs (apt install xdotool)");
+        assert!(status.success(), "xdotool {args:?} failed");
+    }
+
+    /// Whether a window with this exact title is mapped (visible) on the display.
+    pub fn window_visible(&self, title: &str) -> bool {
+        Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", &format!("^{title}$")])
+            .env("DISPLAY", &self.display)
+            .output()
+            .map(|o| o.status.success() && !o.stdout.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// Starts the app through tauri-driver and connects a WebDriver session to it.
+    pub async fn launch(&self) -> App {
+        let port = free_port();
+        let native_port = free_port();
+        let driver = std::env::var_os("BANTAM_TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
+        let mut child = Command::new(&driver)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus)
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_DATA_HOME", self.home.path().join("share"))
+            .env("BANTAM_DATA_DIR", self.data_dir())
+            .env("BANTAM_MODEL", test_model())
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{driver:?} starts ({e}); cargo install tauri-driver --version ^2"));
+        let stderr = child.stderr.take();
+        let driver = Killed(child);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": env!("CARGO_BIN_EXE_bantam-app") }),
+        );
+        caps.insert("browserName".into(), "wry".into());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => {
+                    let mut log = String::new();
+                    if let Some(mut s) = stderr {
+                        let _ = s.read_to_string(&mut log);
+                    }
+                    panic!("no WebDriver session: {e}\n{log}");
+                }
+            }
+        };
+        let app = App {
+            client,
+            _driver: driver,
+        };
+        // The session starts on the first webview, the hidden popup; tests start in the
+        // main window.
+        app.switch_to("Bantam").await;
+        app
+    }
+}
+
+pub struct App {
+    pub client: Client,
+    _driver: Killed,
+}
+
+pub const WAIT: Duration = Duration::from_secs(60);
+
+impl App {
+    /// Points the session at the webview whose page has this title.
+    pub async fn switch_to(&self, title: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            for handle in self.client.windows().await.unwrap_or_default() {
+                if self.client.switch_to_window(handle).await.is_ok()
+                    && self.client.title().await.unwrap_or_default() == title
+                {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "no window titled {title}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn find(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+    }
+
+    /// The element's `textContent` (WebKit's WebDriver text can lag behind the DOM).
+    pub async fn text(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        let arg = serde_json::to_value(&el).expect("element reference");
+        match self.client.execute("return arguments[0].textContent", vec![arg]).await {
+            Ok(serde_json::Value::String(s)) => s,
+            other => panic!("reading {css}: {other:?}"),
+        }
+    }
+
+    /// Polls a script until it returns true.
+    pub async fn until(&self, what: &str, script: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let v = self.client.execute(script, vec![]).await;
+            if let Ok(serde_json::Value::Bool(true)) = v {
+                return;
+            }
+            if Instant::now() > deadline {
+                let status = self.client.execute("return document.body.innerText", vec![]).await;
+                panic!("timed out waiting for {what}; page: {status:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn wait_ready(&self) {
+        self.until(
+            "the model to be ready",
+            "return document.getElementById('status')?.dataset.state === 'ready'",
+        )
+        .await;
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        el.clear().await.ok();
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    }
+
+    pub async fn screenshot(&self, path: &Path) {
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")));
+            let _ = std::fs::write(path, png);
+        }
+    }
+
+    pub async fn quit(self) {
+        let _ = self.client.close().await;
+    }
+}

@@ -1,0 +1,120 @@
+// Typed wrappers over the shell's commands. The page never touches the filesystem or
+// the network: everything goes through these.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+export type EngineState =
+  | { state: "no_model" }
+  | { state: "loading"; model: string; progress: number }
+  | { state: "ready"; model: string; quantization: string; parameters: number }
+  | { state: "paused"; model: string }
+  | { state: "error"; model: string; message: string };
+
+export type Status = EngineState & { active: number; queued: number; summary: string };
+
+export interface Conversation {
+  id: number;
+  title: string;
+  model: string | null;
+  system_prompt: string | null;
+  created_at: number;
+  updated_at: number;
+  message_count: number;
+}
+
+export interface Message {
+  id: number;
+  conversation_id: number;
+  role: "user" | "assistant" | "system";
+  content: string;
+  generated_tokens: number | null;
+  ttft_ms: number | null;
+  tokens_per_s: number | null;
+  finish_reason: string | null;
+  created_at: number;
+}
+
+export interface SearchHit {
+  conversation_id: number;
+  conversation_title: string;
+  message_id: number;
+  role: string;
+  snippet: string;
+  created_at: number;
+}
+
+export type ChatEvent =
+  | { type: "started"; conversation_id: number; prompt_tokens: number; cached_tokens: number; dropped_messages: number }
+  | { type: "token"; text: string }
+  | {
+      type: "done";
+      text: string;
+      finish_reason: string;
+      generated_tokens: number;
+      tokens_per_s: number;
+      time_to_first_token_ms: number;
+    }
+  | { type: "failed"; message: string };
+
+export interface Sampling {
+  temperature?: number;
+  max_tokens?: number;
+  system_prompt?: string;
+}
+
+export interface Settings {
+  hotkey: string | null;
+  context_size: number;
+  gpu_layers: number | null;
+  theme: "system" | "light" | "dark";
+  launch_at_login: boolean;
+}
+
+export type SettingsView = Settings & {
+  default_model: string | null;
+  data_dir: string;
+  hotkey_error: string | null;
+};
+
+export interface ModelChoice {
+  name: string;
+  path: string;
+  source: "catalogue" | "imported" | "in use";
+  selected: boolean;
+}
+
+function channel(onEvent: (e: ChatEvent) => void): Channel<ChatEvent> {
+  const ch = new Channel<ChatEvent>();
+  ch.onmessage = onEvent;
+  return ch;
+}
+
+export const api = {
+  send: (conversationId: number | null, text: string, sampling: Sampling | null, onEvent: (e: ChatEvent) => void) =>
+    invoke<number>("chat_send", { conversationId, text, sampling, onEvent: channel(onEvent) }),
+  regenerate: (conversationId: number, sampling: Sampling | null, onEvent: (e: ChatEvent) => void) =>
+    invoke<number>("chat_regenerate", { conversationId, sampling, onEvent: channel(onEvent) }),
+  stop: (conversationId: number) => invoke<boolean>("chat_stop", { conversationId }),
+  conversations: () => invoke<Conversation[]>("conversations_list"),
+  messages: (conversationId: number) => invoke<Message[]>("conversation_messages", { conversationId }),
+  search: (query: string) => invoke<SearchHit[]>("conversations_search", { query }),
+  rename: (conversationId: number, title: string) => invoke<void>("conversation_rename", { conversationId, title }),
+  remove: (conversationId: number) => invoke<void>("conversation_delete", { conversationId }),
+  status: () => invoke<Status>("engine_status"),
+  pause: () => invoke<void>("engine_pause"),
+  resume: () => invoke<void>("engine_resume"),
+  models: () => invoke<ModelChoice[]>("models_available"),
+  selectModel: (path: string) => invoke<void>("model_select", { path }),
+  settings: () => invoke<SettingsView>("settings_get"),
+  saveSettings: (settings: Settings) => invoke<void>("settings_set", { settings }),
+  openMain: (conversationId: number | null, view: string | null = null) =>
+    invoke<void>("open_main", { conversationId, view }),
+  hidePopup: () => invoke<void>("popup_hide"),
+  onStatus: (f: (s: Status) => void): Promise<UnlistenFn> => listen<Status>("engine-state", (e) => f(e.payload)),
+  on: <T>(event: string, f: (payload: T) => void): Promise<UnlistenFn> => listen<T>(event, (e) => f(e.payload)),
+};
+
+/// Errors from commands arrive as strings (the Rust side serializes the message).
+export function errorText(e: unknown): string {
+  return typeof e === "string" ? e : e instanceof Error ? e.message : JSON.stringify(e);
+}
