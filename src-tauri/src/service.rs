@@ -199,6 +199,9 @@ impl Service {
         let config = EngineConfig {
             context_size: settings.context_size,
             gpu_layers: settings.gpu_layers,
+            // A chat and the popup at once. Each slot reserves a full context of KV cache
+            // (docs/engine.md): 4 slots would hold ~1.8 GB for a 3B model at 4k.
+            parallel: 2,
             ..EngineConfig::new(&path)
         };
         let this = Arc::clone(self);

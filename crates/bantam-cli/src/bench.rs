@@ -1,11 +1,11 @@
 //! `bantam bench`: prefill and decode speed through Bantam's engine, optionally next to
 //! llama.cpp's own `llama-bench` run in the same invocation, reported as a ratio.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context as _, Result};
-use bantam_core::bench::{self, BenchResult, BenchSpec};
+use bantam_core::bench::{self, BenchResult, BenchSpec, TurnResult};
 use bantam_core::{Engine, EngineConfig};
 use serde::{Deserialize, Serialize};
 
@@ -29,9 +29,22 @@ pub struct BenchArgs {
     /// Flash attention on or off (default: llama.cpp decides)
     #[arg(long, value_name = "on|off")]
     pub flash_attn: Option<OnOff>,
+    /// Time to first token at these turns of a growing chat, with and without prefix reuse
+    #[arg(long, value_delimiter = ',', value_name = "N,…")]
+    pub turns: Vec<usize>,
+    /// Everything: -p 512 -n 128, --parallel 4,8,16, --turns 2,5,10, and the anchors from
+    /// ~/.cache/bantam-anchor when they are there
+    #[arg(long)]
+    pub all: bool,
     /// Run llama.cpp's `llama-bench` at this path with the same settings and print ratios
     #[arg(long, value_name = "PATH")]
     pub anchor: Option<PathBuf>,
+    /// Run llama.cpp's `llama-batched-bench` at this path for the --parallel figures
+    #[arg(long, value_name = "PATH")]
+    pub batched_anchor: Option<PathBuf>,
+    /// Also write the report as JSON to this file
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// One JSON object instead of a table
     #[arg(long)]
     pub json: bool,
@@ -51,6 +64,18 @@ struct Report {
     flash_attention: Option<bool>,
     bantam: Vec<BenchResult>,
     anchor: Vec<AnchorResult>,
+    batched_anchor: Vec<BatchedAnchorResult>,
+    turns: Vec<TurnResult>,
+}
+
+/// One line of `llama-batched-bench --output-format jsonl`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+struct BatchedAnchorResult {
+    pp: usize,
+    tg: usize,
+    pl: usize,
+    speed_tg: f64,
+    speed_pp: f64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -71,17 +96,41 @@ impl AnchorResult {
     }
 }
 
-pub async fn run(global: &Global, args: BenchArgs) -> Result<u8> {
+/// Where `../shared/bench/build-llama-tools.sh ~/.cache/bantam-anchor` puts the tools.
+fn default_anchor(tool: &str) -> Option<PathBuf> {
+    let home = std::env::var_os("HOME")?;
+    let path = PathBuf::from(home)
+        .join(".cache/bantam-anchor/llama.cpp/build/bin")
+        .join(tool);
+    path.is_file().then_some(path)
+}
+
+pub async fn run(global: &Global, mut args: BenchArgs) -> Result<u8> {
+    if args.all {
+        if args.parallel.is_empty() {
+            args.parallel = vec![4, 8, 16];
+        }
+        if args.turns.is_empty() {
+            args.turns = vec![2, 5, 10];
+        }
+        args.anchor = args.anchor.or_else(|| default_anchor("llama-bench"));
+        args.batched_anchor = args.batched_anchor.or_else(|| default_anchor("llama-batched-bench"));
+    }
     let ctx = Context::open(global).await?;
     let model = ctx.model_path().await?;
     let threads = global
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let flash_attention = args.flash_attn.map(|f| matches!(f, OnOff::On));
-    let parallel = args.parallel.iter().copied().max().unwrap_or(1).max(1);
+    let parallel = args.parallel.iter().copied().max().unwrap_or(1).max(2);
     let config = EngineConfig {
         threads: Some(threads),
-        context_size: (args.prompt_tokens + args.gen_tokens + 64) as u32,
+        // Room for the prefill test, or for a 10-turn chat.
+        context_size: ((args.prompt_tokens + args.gen_tokens + 64) as u32).max(if args.turns.is_empty() {
+            0
+        } else {
+            2048
+        }),
         parallel,
         // llama-bench's default micro-batch; prompts are prefilled in chunks of this size.
         batch_size: 512,
@@ -94,9 +143,10 @@ pub async fn run(global: &Global, args: BenchArgs) -> Result<u8> {
         gen_tokens: args.gen_tokens,
         repetitions: args.repetitions,
         parallel: args.parallel.clone(),
+        turns: args.turns.clone(),
     };
 
-    // The anchor runs first, alone, so the two never compete for the cores.
+    // The anchors run first, alone, so nothing competes for the cores.
     let anchor = match &args.anchor {
         Some(path) => {
             eprintln!("running {} …", path.display());
@@ -104,10 +154,23 @@ pub async fn run(global: &Global, args: BenchArgs) -> Result<u8> {
         }
         None => Vec::new(),
     };
+    let batched_anchor = match &args.batched_anchor {
+        Some(path) if !spec.parallel.is_empty() && spec.gen_tokens > 0 => {
+            eprintln!("running {} …", path.display());
+            run_batched_anchor(path, &model, threads, flash_attention, &spec)?
+        }
+        _ => Vec::new(),
+    };
     eprintln!("loading {} …", model.display());
     let engine = Engine::start(config.clone()).await?;
     eprintln!("measuring ({} repetitions) …", spec.repetitions);
     let results = bench::run(&engine, &spec).await?;
+    let turns = if spec.turns.is_empty() {
+        Vec::new()
+    } else {
+        eprintln!("chat turns {:?} …", spec.turns);
+        bench::chat_turns(&engine, &spec.turns).await?
+    };
     drop(engine);
 
     let report = Report {
@@ -117,29 +180,49 @@ pub async fn run(global: &Global, args: BenchArgs) -> Result<u8> {
         flash_attention,
         bantam: results,
         anchor,
+        batched_anchor,
+        turns,
     };
+    if let Some(path) = &args.out {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(0);
     }
+    print_table(&report);
+    Ok(0)
+}
+
+fn print_table(report: &Report) {
     println!(
         "model {} · {} threads · batch {} · flash attention {}",
         report.model.display(),
-        threads,
+        report.threads,
         report.batch_size,
-        flash_attention.map_or("auto", |f| if f { "on" } else { "off" })
+        report.flash_attention.map_or("auto", |f| if f { "on" } else { "off" })
     );
     println!(
         "{:<12} {:>22} {:>22} {:>8}",
-        "test", "bantam t/s", "llama-bench t/s", "ratio"
+        "test", "bantam t/s", "anchor t/s", "ratio"
     );
     for r in &report.bantam {
-        let anchor = report.anchor.iter().find(|a| a.test() == r.test);
+        let anchor = if r.sequences == 1 {
+            report
+                .anchor
+                .iter()
+                .find(|a| a.test() == r.test)
+                .map(|a| (a.avg_ts, a.stddev_ts))
+        } else {
+            report
+                .batched_anchor
+                .iter()
+                .find(|a| a.pl == r.sequences)
+                .map(|a| (a.speed_tg, 0.0))
+        };
         let (anchor_col, ratio) = match anchor {
-            Some(a) => (
-                format!("{:.1} ± {:.1}", a.avg_ts, a.stddev_ts),
-                format!("{:.2}", r.mean / a.avg_ts),
-            ),
+            Some((mean, sd)) => (format!("{mean:.1} ± {sd:.1}"), format!("{:.2}", r.mean / mean)),
             None => ("-".into(), "-".into()),
         };
         println!(
@@ -150,27 +233,26 @@ pub async fn run(global: &Global, args: BenchArgs) -> Result<u8> {
             ratio
         );
     }
-    Ok(0)
+    if !report.turns.is_empty() {
+        println!();
+        println!(
+            "{:<6} {:>14} {:>16} {:>16} {:>8}",
+            "turn", "prompt tokens", "TTFT reuse ms", "TTFT fresh ms", "ratio"
+        );
+        for t in &report.turns {
+            println!(
+                "{:<6} {:>14} {:>16.1} {:>16.1} {:>8.2}",
+                t.turn,
+                t.prompt_tokens,
+                t.ttft_reuse_ms,
+                t.ttft_fresh_ms,
+                t.ratio()
+            );
+        }
+    }
 }
 
-fn run_anchor(
-    bin: &PathBuf,
-    model: &PathBuf,
-    threads: usize,
-    flash_attention: Option<bool>,
-    spec: &BenchSpec,
-) -> Result<Vec<AnchorResult>> {
-    let mut cmd = Command::new(bin);
-    cmd.arg("-m")
-        .arg(model)
-        .args(["-p", &spec.prompt_tokens.to_string()])
-        .args(["-n", &spec.gen_tokens.to_string()])
-        .args(["-r", &spec.repetitions.max(1).to_string()])
-        .args(["-t", &threads.to_string()])
-        .args(["-ub", "512", "-o", "json"]);
-    if let Some(fa) = flash_attention {
-        cmd.args(["-fa", if fa { "1" } else { "0" }]);
-    }
+fn run_tool(mut cmd: Command, bin: &Path) -> Result<std::process::Output> {
     let out = cmd.output().with_context(|| format!("starting {}", bin.display()))?;
     if !out.status.success() {
         bail!(
@@ -179,5 +261,76 @@ fn run_anchor(
             String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
         );
     }
+    Ok(out)
+}
+
+/// The anchor tools sit beside their shared libraries.
+fn anchor_command(bin: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    if let Some(dir) = bin.parent() {
+        let mut path = std::ffi::OsString::from(dir);
+        if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+            path.push(":");
+            path.push(old);
+        }
+        cmd.env("LD_LIBRARY_PATH", path);
+    }
+    cmd
+}
+
+fn run_batched_anchor(
+    bin: &Path,
+    model: &Path,
+    threads: usize,
+    flash_attention: Option<bool>,
+    spec: &BenchSpec,
+) -> Result<Vec<BatchedAnchorResult>> {
+    // Same shape as Bantam's tgNxK: a short prompt per sequence, then N tokens each.
+    let npl: Vec<String> = spec.parallel.iter().map(|p| p.to_string()).collect();
+    let max = spec.parallel.iter().copied().max().unwrap_or(1);
+    let mut cmd = anchor_command(bin);
+    cmd.arg("-m")
+        .arg(model)
+        .args(["-c", &(max * (spec.gen_tokens + 16)).to_string()])
+        .args([
+            "-npp",
+            "8",
+            "-ntg",
+            &spec.gen_tokens.to_string(),
+            "-npl",
+            &npl.join(","),
+        ])
+        .args(["-t", &threads.to_string(), "-ub", "512", "--output-format", "jsonl"]);
+    if let Some(fa) = flash_attention {
+        cmd.args(["-fa", if fa { "on" } else { "off" }]);
+    }
+    let out = run_tool(cmd, bin)?;
+    let text = [out.stdout, out.stderr].concat();
+    Ok(String::from_utf8_lossy(&text)
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+fn run_anchor(
+    bin: &Path,
+    model: &Path,
+    threads: usize,
+    flash_attention: Option<bool>,
+    spec: &BenchSpec,
+) -> Result<Vec<AnchorResult>> {
+    let mut cmd = anchor_command(bin);
+    cmd.arg("-m")
+        .arg(model)
+        .args(["-p", &spec.prompt_tokens.to_string()])
+        .args(["-n", &spec.gen_tokens.to_string()])
+        .args(["-r", &spec.repetitions.max(1).to_string()])
+        .args(["-t", &threads.to_string()])
+        .args(["-ub", "512", "-o", "json"]);
+    if let Some(fa) = flash_attention {
+        cmd.args(["-fa", if fa { "on" } else { "off" }]);
+    }
+    let out = run_tool(cmd, bin)?;
     serde_json::from_slice(&out.stdout).with_context(|| format!("reading {}'s JSON output", bin.display()))
 }

@@ -3,21 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use bantam_core::paths::test_model;
 use serde_json::Value;
-
-fn test_model() -> PathBuf {
-    let path = std::env::var_os("BANTAM_TEST_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf")
-        });
-    assert!(
-        path.is_file(),
-        "test model missing at {}: run models/fetch-test-model.sh",
-        path.display()
-    );
-    path
-}
 
 /// `bantam` with a private data directory and no model chosen through the environment.
 fn bantam(data: &Path) -> Command {
@@ -266,6 +253,8 @@ fn bench_reports_prefill_and_decode() {
             "2",
             "--parallel",
             "2",
+            "--turns",
+            "2,3",
             "--json",
             "--model",
         ])
@@ -281,5 +270,14 @@ fn bench_reports_prefill_and_decode() {
     for r in report["bantam"].as_array().unwrap() {
         assert_eq!(r["samples"].as_array().unwrap().len(), 2);
         assert!(r["mean"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    // Later turns of a chat reuse the earlier ones from the slot's cache.
+    let turns = report["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 2);
+    for t in turns {
+        let prompt = t["prompt_tokens"].as_u64().unwrap();
+        let cached = t["cached_tokens"].as_u64().unwrap();
+        assert!(cached > prompt / 2, "turn {}: {cached} of {prompt} cached", t["turn"]);
+        assert!(t["ttft_fresh_ms"].as_f64().unwrap() > 0.0);
     }
 }

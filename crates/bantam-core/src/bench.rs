@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::engine::{Engine, Event, Request, Sampling};
+use crate::engine::{Engine, Request, Sampling};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,6 +20,9 @@ pub struct BenchSpec {
     /// Concurrent sequences for the aggregate decode test (values above 1 only; must not
     /// exceed the engine's slots).
     pub parallel: Vec<usize>,
+    /// Chat turns at which to report time to first token, with and without prefix
+    /// reuse (e.g. 2, 5, 10; empty skips the test).
+    pub turns: Vec<usize>,
 }
 
 impl Default for BenchSpec {
@@ -29,6 +32,7 @@ impl Default for BenchSpec {
             gen_tokens: 128,
             repetitions: 5,
             parallel: Vec::new(),
+            turns: Vec::new(),
         }
     }
 }
@@ -57,6 +61,71 @@ impl BenchResult {
             stddev: var.sqrt(),
         }
     }
+}
+
+/// Time to first token at one turn of a growing chat.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TurnResult {
+    pub turn: usize,
+    /// Tokens of the whole prompt at this turn (history + the new question).
+    pub prompt_tokens: usize,
+    /// With the slot's cached prefix: only the new turn is prefilled.
+    pub ttft_reuse_ms: f64,
+    pub cached_tokens: usize,
+    /// The whole history prefilled again (what an engine without prefix reuse does).
+    pub ttft_fresh_ms: f64,
+}
+
+impl TurnResult {
+    pub fn ratio(&self) -> f64 {
+        if self.ttft_fresh_ms > 0.0 {
+            self.ttft_reuse_ms / self.ttft_fresh_ms
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A chat of `max(turns)` turns, each question about 60 tokens and each answer up to 48 tokens
+/// (greedy, so both runs see the same history). At each turn the same prompt is sent
+/// twice: once as the chat's next turn (prefix reuse) and once with the cache off.
+pub async fn chat_turns(engine: &Engine, turns: &[usize]) -> Result<Vec<TurnResult>> {
+    use crate::engine::ChatMessage;
+    let last = turns.iter().copied().max().unwrap_or(0);
+    let mut history = vec![ChatMessage::system(
+        "You are Bantam, a helpful assistant that runs on the user's own computer. Answer briefly.",
+    )];
+    let mut out = Vec::new();
+    // Natural answers (no ignore_eos): an end token in the middle of an answer would not
+    // survive the round trip through text, and the next turn's prefix would not match.
+    let answer = Sampling::greedy(48);
+    for turn in 1..=last {
+        history.push(ChatMessage::user(format!(
+            "Question {turn}: tell me one more fact about the history of sailing ships, the winds they used, \
+             the ports they called at, and the cargo they carried across the oceans in the age of sail."
+        )));
+        let reused = engine
+            .complete(Request::chat(history.clone()).with_sampling(answer.clone()))
+            .await?;
+        if turns.contains(&turn) {
+            let fresh = engine
+                .complete(
+                    Request::chat(history.clone())
+                        .with_sampling(Sampling::greedy(1))
+                        .without_prompt_cache(),
+                )
+                .await?;
+            out.push(TurnResult {
+                turn,
+                prompt_tokens: reused.usage.prompt_tokens,
+                ttft_reuse_ms: reused.timings.time_to_first_token_ms,
+                cached_tokens: reused.usage.cached_tokens,
+                ttft_fresh_ms: fresh.timings.time_to_first_token_ms,
+            });
+        }
+        history.push(ChatMessage::assistant(reused.text));
+    }
+    Ok(out)
 }
 
 /// A text of about `n` tokens; every repetition starts differently so that nothing is
@@ -120,43 +189,50 @@ pub async fn run(engine: &Engine, spec: &BenchSpec) -> Result<Vec<BenchResult>> 
 
 /// Generated tokens per second over `n` concurrent sequences, from the first sequence's
 /// first token to the last sequence's end (prefill of the short prompts is excluded).
+///
+/// Nothing reads the token streams while they run (they queue in their channels): on a
+/// small machine a reader waking for every token takes a core from llama.cpp's threads,
+/// and this measures the engine, as `llama-batched-bench` does. The spans come from each
+/// completion's own timings.
 async fn decode_rate(engine: &Engine, gen_tokens: usize, n: usize, rep: usize) -> Result<f64> {
     let mut sampling = Sampling::greedy(gen_tokens);
     sampling.ignore_eos = true;
-    let mut running = Vec::with_capacity(n);
+    // Prompts first, then every request at once, so all start in the same step.
+    let mut prompts = Vec::with_capacity(n);
     for i in 0..n {
-        let text = prompt_of(engine, 8, rep * 1000 + i).await?;
+        prompts.push(prompt_of(engine, 8, rep * 1000 + i).await?);
+    }
+    let mut running = Vec::with_capacity(n);
+    for text in prompts {
         let request = Request::prompt(text)
             .with_sampling(sampling.clone())
             .without_prompt_cache();
-        let mut generation = engine.submit(request)?;
-        // Each sequence is drained by its own task so that timestamps are taken as
-        // tokens arrive, not when this loop gets to them.
-        running.push(tokio::spawn(async move {
-            let mut first = None;
-            while let Some(event) = generation.next().await {
-                match event {
-                    Event::Token(_) if first.is_none() => first = Some(Instant::now()),
-                    Event::Done(c) => return Ok((first.unwrap_or_else(Instant::now), Instant::now(), c)),
-                    Event::Failed(e) => return Err(e),
-                    _ => {}
-                }
-            }
-            Err(Error::EngineStopped)
-        }));
+        running.push((Instant::now(), engine.submit(request)?));
+    }
+    // Wait for the engine to go busy and idle again (the counters lag the submissions).
+    let waiting = Instant::now();
+    let mut seen_busy = false;
+    loop {
+        let load = engine.load();
+        if load.active + load.queued > 0 {
+            seen_busy = true;
+        } else if seen_busy || waiting.elapsed() > std::time::Duration::from_secs(1) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let mut spans = Vec::with_capacity(n);
-    for task in running {
-        let joined = task
-            .await
-            .map_err(|e| Error::Inference(format!("benchmark task failed: {e}")))?;
-        spans.push(joined?);
+    for (submitted, generation) in running {
+        let c = generation.collect().await?;
+        let first = submitted + std::time::Duration::from_secs_f64(c.timings.time_to_first_token_ms / 1000.0);
+        let last = first + std::time::Duration::from_secs_f64(c.timings.generation_ms / 1000.0);
+        // The first token of each sequence comes from its prefill step, not from decoding.
+        spans.push((first, last, c.usage.generated_tokens.saturating_sub(1)));
     }
     let (Some(start), Some(end)) = (spans.iter().map(|s| s.0).min(), spans.iter().map(|s| s.1).max()) else {
         return Ok(0.0);
     };
-    // The first token of each sequence comes from its prefill step, not from decoding.
-    let generated: usize = spans.iter().map(|s| s.2.usage.generated_tokens.saturating_sub(1)).sum();
+    let generated: usize = spans.iter().map(|s| s.2).sum();
     let secs = (end - start).as_secs_f64();
     Ok(if secs > 0.0 { generated as f64 / secs } else { 0.0 })
 }

@@ -57,3 +57,20 @@ impl DataDir {
         self.root.join("chat_history.txt")
     }
 }
+
+/// The small model the tests and benchmarks run on: `BANTAM_TEST_MODEL`, or the file
+/// `models/fetch-test-model.sh` puts in the repository's `models/`. Panics with the fix
+/// when it is missing (test code only).
+pub fn test_model() -> PathBuf {
+    let path = std::env::var_os("BANTAM_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        });
+    assert!(
+        path.is_file(),
+        "test model missing at {}: run models/fetch-test-model.sh",
+        path.display()
+    );
+    path
+}

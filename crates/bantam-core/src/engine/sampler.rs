@@ -17,6 +17,26 @@ pub(crate) fn grammar_text(constraint: &Constraint) -> Result<String> {
     }
 }
 
+/// Whether sampling is a plain argmax over the logits: greedy, unconstrained, no penalty.
+/// The engine then skips the sampler chain, which copies the whole vocabulary into a
+/// candidate array for every token (measurable on small models; see docs/performance.md).
+pub(crate) fn is_plain_greedy(sampling: &Sampling, constraint: Option<&Constraint>) -> bool {
+    sampling.temperature <= 0.0
+        && constraint.is_none()
+        && (sampling.repeat_penalty == 1.0 || sampling.repeat_last_n == 0)
+}
+
+/// The most likely token; the first one on ties, as llama.cpp's greedy sampler picks.
+pub(crate) fn argmax(logits: &[f32]) -> i32 {
+    let mut best = 0;
+    for (i, &l) in logits.iter().enumerate() {
+        if l > logits[best] {
+            best = i;
+        }
+    }
+    best as i32
+}
+
 pub(crate) fn build(model: &LlamaModel, sampling: &Sampling, constraint: Option<&Constraint>) -> Result<LlamaSampler> {
     let mut chain = Vec::with_capacity(7);
     if let Some(constraint) = constraint {
@@ -59,4 +79,16 @@ pub(crate) fn build(model: &LlamaModel, sampling: &Sampling, constraint: Option<
 fn random_seed() -> u32 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now()) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::argmax;
+
+    #[test]
+    fn argmax_takes_the_first_maximum() {
+        assert_eq!(argmax(&[0.1, 3.0, -1.0, 3.0]), 1);
+        assert_eq!(argmax(&[f32::NEG_INFINITY, -5.0]), 1);
+        assert_eq!(argmax(&[2.0]), 0);
+    }
 }

@@ -217,6 +217,8 @@ struct Prepared {
     priority: Priority,
     tokens: Vec<LlamaToken>,
     sampler: LlamaSampler,
+    /// Sample by argmax without the sampler chain.
+    plain_greedy: bool,
     sampling: Sampling,
     dropped_messages: usize,
     cache_prompt: bool,
@@ -227,6 +229,7 @@ struct Active {
     events: mpsc::UnboundedSender<Event>,
     priority: Priority,
     sampler: LlamaSampler,
+    plain_greedy: bool,
     prompt: Vec<LlamaToken>,
     /// Index into `prompt` of the next token to prefill.
     next_prefill: usize,
@@ -316,25 +319,12 @@ impl Worker<'_> {
                 request,
                 events,
                 arrived,
-            } => {
-                let cache_prompt = request.cache_prompt;
-                match self.prepare(*request) {
-                    Ok((tokens, sampler, sampling, dropped_messages, priority)) => self.pending.push_back(Prepared {
-                        id,
-                        events,
-                        arrived,
-                        priority,
-                        tokens,
-                        sampler,
-                        sampling,
-                        dropped_messages,
-                        cache_prompt,
-                    }),
-                    Err(e) => {
-                        let _ = events.send(Event::Failed(e));
-                    }
+            } => match self.prepare(id, *request, events.clone(), arrived) {
+                Ok(prepared) => self.pending.push_back(prepared),
+                Err(e) => {
+                    let _ = events.send(Event::Failed(e));
                 }
-            }
+            },
             Command::Cancel { id } => {
                 if let Some(pos) = self.pending.iter().position(|p| p.id == id) {
                     if let Some(p) = self.pending.remove(pos) {
@@ -398,14 +388,20 @@ impl Worker<'_> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn prepare(&self, request: Request) -> Result<(Vec<LlamaToken>, LlamaSampler, Sampling, usize, Priority)> {
+    fn prepare(
+        &self,
+        id: u64,
+        request: Request,
+        events: mpsc::UnboundedSender<Event>,
+        arrived: Instant,
+    ) -> Result<Prepared> {
         let Request {
             input,
             sampling,
             constraint,
             priority,
             overflow,
-            cache_prompt: _,
+            cache_prompt,
         } = request;
         if sampling.max_tokens == 0 {
             return Err(Error::InvalidRequest("max_tokens must be at least 1".into()));
@@ -428,8 +424,18 @@ impl Worker<'_> {
                 reserved: answer_room,
             });
         }
-        let sampler = sampler::build(self.model, &sampling, constraint.as_ref())?;
-        Ok((tokens, sampler, sampling, dropped, priority))
+        Ok(Prepared {
+            id,
+            events,
+            arrived,
+            priority,
+            tokens,
+            plain_greedy: sampler::is_plain_greedy(&sampling, constraint.as_ref()),
+            sampler: sampler::build(self.model, &sampling, constraint.as_ref())?,
+            sampling,
+            dropped_messages: dropped,
+            cache_prompt,
+        })
     }
 
     /// Renders a chat; with `Overflow::DropOldest` leaves out whole old turns (never the
@@ -491,13 +497,19 @@ impl Worker<'_> {
                 });
             let Some(pick) = pick else { return };
             // The idle slot whose cache shares the longest prefix; least recently used on ties.
+            // A request that must not use the cache takes the slot it shares least with, so
+            // it does not evict a prefix someone else will reuse.
+            let reuse = self.pending[pick].cache_prompt;
             let candidate = self
                 .slots
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| s.active.is_none())
                 .map(|(i, s)| (i, common_prefix(&s.cache, &self.pending[pick].tokens), s.last_used))
-                .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
+                .max_by(|a, b| {
+                    let by_prefix = if reuse { a.1.cmp(&b.1) } else { b.1.cmp(&a.1) };
+                    by_prefix.then(b.2.cmp(&a.2))
+                });
             let Some((slot_index, common, _)) = candidate else {
                 return;
             };
@@ -523,6 +535,7 @@ impl Worker<'_> {
                 events: p.events,
                 priority: p.priority,
                 sampler: p.sampler,
+                plain_greedy: p.plain_greedy,
                 next_prefill: common,
                 cached: common,
                 prompt: p.tokens,
@@ -637,7 +650,11 @@ impl Worker<'_> {
         let n_ctx = self.n_ctx;
         let slot = &mut self.slots[i];
         let Some(active) = slot.active.as_mut() else { return };
-        let token = active.sampler.sample(&self.ctx, at);
+        let token = if active.plain_greedy {
+            LlamaToken(sampler::argmax(self.ctx.get_logits_ith(at)))
+        } else {
+            active.sampler.sample(&self.ctx, at)
+        };
         let now = Instant::now();
         if active.first_token.is_none() {
             active.first_token = Some(now);

@@ -1,24 +1,8 @@
 //! Shared by the integration tests: the real test model and engines over it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
+pub use bantam_core::paths::test_model;
 use bantam_core::{Engine, EngineConfig};
-
-/// SmolLM2-135M-Instruct, fetched by `models/fetch-test-model.sh` (or `BANTAM_TEST_MODEL`).
-pub fn test_model() -> PathBuf {
-    let path = std::env::var_os("BANTAM_TEST_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models/SmolLM2-135M-Instruct.Q4_1.gguf")
-        });
-    assert!(
-        path.is_file(),
-        "test model missing at {}: run models/fetch-test-model.sh",
-        path.display()
-    );
-    path
-}
 
 pub fn config() -> EngineConfig {
     EngineConfig {
