@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+source scripts/cpu-features.sh
 echo "building Bantam (the first build takes several minutes)…" >&2
 npm ci --no-audit --no-fund --silent
 npm run build --silent
