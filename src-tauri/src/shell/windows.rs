@@ -57,21 +57,17 @@ pub fn toggle_popup(app: &AppHandle) {
         return;
     }
     // Centre on the monitor under the cursor: where the person is working.
-    if let Ok(Some(monitor)) = app
+    let monitor = app
         .cursor_position()
         .ok()
-        .map(|p| app.monitor_from_point(p.x, p.y))
-        .transpose()
-        .map(Option::flatten)
-        .or_else(|_| popup.current_monitor())
-    {
-        if let Ok(size) = popup.outer_size() {
-            let area = monitor.position();
-            let screen = monitor.size();
-            let x = area.x + (screen.width as i32 - size.width as i32) / 2;
-            let y = area.y + (screen.height as i32 - size.height as i32) / 3;
-            let _ = popup.set_position(tauri::PhysicalPosition::new(x, y));
-        }
+        .and_then(|p| app.monitor_from_point(p.x, p.y).ok().flatten())
+        .or_else(|| popup.current_monitor().ok().flatten());
+    if let (Some(monitor), Ok(size)) = (monitor, popup.outer_size()) {
+        let area = monitor.position();
+        let screen = monitor.size();
+        let x = area.x + (screen.width as i32 - size.width as i32) / 2;
+        let y = area.y + (screen.height as i32 - size.height as i32) / 3;
+        let _ = popup.set_position(tauri::PhysicalPosition::new(x, y));
     }
     let _ = popup.show();
     let _ = popup.set_focus();
