@@ -5,10 +5,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bantam_core::catalog::catalog;
+use bantam_core::catalog::default_model;
 use bantam_core::engine::{Canceller, EngineLoad};
 use bantam_core::paths::DataDir;
-use bantam_core::store::settings::keys;
 use bantam_core::{Engine, EngineConfig, Store};
 use serde::Serialize;
 use tokio::sync::RwLock;
@@ -144,27 +143,19 @@ impl Service {
         if let Some(p) = &self.model_override {
             return Ok(Some(p.clone()));
         }
-        if let Some(p) = self.store.get_setting::<PathBuf>(keys::DEFAULT_MODEL).await? {
-            return Ok(Some(p));
-        }
-        let dir = self.data.models_dir();
-        let mut entries = catalog()?;
-        entries.sort_by_key(|e| !e.default);
-        Ok(entries.iter().map(|e| e.local_path(&dir)).find(|p| p.is_file()))
+        Ok(default_model(&self.store, &self.data.models_dir()).await?)
     }
 
-    async fn set_state(&self, generation: u64, state: EngineState, engine: Option<Option<Engine>>) -> bool {
+    /// Publishes a finished load, unless a newer (re)load or a pause superseded it.
+    async fn finish_loading(&self, generation: u64, state: EngineState, engine: Option<Engine>) {
         let mut slot = self.slot.write().await;
         if slot.generation != generation {
-            return false;
+            return;
         }
         slot.state = state.clone();
-        if let Some(engine) = engine {
-            slot.engine = engine;
-        }
+        slot.engine = engine;
         drop(slot);
         self.emit(&state);
-        true
     }
 
     /// (Re)loads the model in the background; returns at once. Progress and the outcome
@@ -241,7 +232,7 @@ impl Service {
                     None,
                 ),
             };
-            this.set_state(generation, state, Some(engine)).await;
+            this.finish_loading(generation, state, engine).await;
         });
         Ok(())
     }

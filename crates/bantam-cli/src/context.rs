@@ -4,9 +4,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
-use bantam_core::catalog::catalog;
+use bantam_core::catalog::default_model;
 use bantam_core::paths::DataDir;
-use bantam_core::store::settings::keys;
 use bantam_core::{Engine, EngineConfig, Store};
 
 use crate::Global;
@@ -37,19 +36,12 @@ impl Context {
         if let Some(path) = &self.global.model {
             return Ok(path.clone());
         }
-        if let Some(path) = self.store.get_setting::<PathBuf>(keys::DEFAULT_MODEL).await? {
-            return Ok(path);
-        }
-        let mut entries = catalog()?;
-        entries.sort_by_key(|e| !e.default);
-        entries
-            .iter()
-            .map(|e| e.local_path(&self.data.models_dir()))
-            .find(|p| p.is_file())
+        default_model(&self.store, &self.data.models_dir())
+            .await?
             .ok_or_else(|| {
                 anyhow::anyhow!(
                     "no model configured: pass --model PATH, set BANTAM_MODEL, or run \
-                     `bantam models import PATH --default` (models/fetch-test-model.sh fetches a small one)"
+                 `bantam models import PATH --default` (models/fetch-test-model.sh fetches a small one)"
                 )
             })
     }

@@ -50,6 +50,21 @@ struct File {
     model: Vec<CatalogEntry>,
 }
 
+/// The model to use when none is given: the default from settings, else a catalogue
+/// file already in `models_dir` (the catalogue's default first). The CLI and the app
+/// both start from this.
+pub async fn default_model(store: &crate::Store, models_dir: &Path) -> Result<Option<PathBuf>> {
+    if let Some(path) = store
+        .get_setting::<PathBuf>(crate::store::settings::keys::DEFAULT_MODEL)
+        .await?
+    {
+        return Ok(Some(path));
+    }
+    let mut entries = catalog()?;
+    entries.sort_by_key(|e| !e.default);
+    Ok(entries.iter().map(|e| e.local_path(models_dir)).find(|p| p.is_file()))
+}
+
 pub fn catalog() -> Result<Vec<CatalogEntry>> {
     toml::from_str::<File>(CATALOG)
         .map(|f| f.model)

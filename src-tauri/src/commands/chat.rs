@@ -104,7 +104,9 @@ pub async fn chat_stop(service: State<'_, Arc<Service>>, conversation_id: i64) -
 
 async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<ChatEvent>) -> i64 {
     let id = turn.conversation.id;
-    if let Some(previous) = service.running.lock().await.insert(id, turn.canceller()) {
+    let canceller = turn.canceller();
+    let request = canceller.id();
+    if let Some(previous) = service.running.lock().await.insert(id, canceller) {
         previous.cancel();
     }
     tauri::async_runtime::spawn(async move {
@@ -139,7 +141,11 @@ async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<Chat
                 break;
             }
         }
-        service.running.lock().await.remove(&id);
+        // Only our own entry: a Regenerate may already have replaced it.
+        let mut running = service.running.lock().await;
+        if running.get(&id).map(|c| c.id()) == Some(request) {
+            running.remove(&id);
+        }
     });
     id
 }

@@ -273,6 +273,11 @@ pub struct Canceller {
 }
 
 impl Canceller {
+    /// The request it cancels (the same as its `Generation::id`).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
     pub fn cancel(&self) {
         let _ = self.tx.send(Command::Cancel { id: self.id });
     }
