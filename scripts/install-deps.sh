@@ -10,7 +10,8 @@ packages=(cmake clang libclang-dev pkg-config python3-pip)
 packages+=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
     # A display, a session bus and WebDriver for the app's end-to-end tests.
-    packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver)
+    # qpdf makes the password-protected PDFs of the ingest tests.
+    packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver qpdf)
 fi
 # The UI build needs Node.js; use the one on PATH when there is one.
 if ! command -v npm >/dev/null; then

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
 source scripts/cpu-features.sh
 export BANTAM_TEST_MODEL=${BANTAM_TEST_MODEL:-$(bash models/fetch-test-model.sh)}
+export BANTAM_CORPUS=${BANTAM_CORPUS:-$(bash scripts/fetch-corpus.sh)}
 # A target dir outside the clone survives between CI runs; a cold one works too.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/bantam-target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}

@@ -5,6 +5,7 @@
 mod bench;
 mod chat;
 mod context;
+mod documents;
 mod history;
 mod models;
 
@@ -64,6 +65,13 @@ pub enum Command {
     /// The model catalogue and the models on this machine
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Summarize documents (PDF, DOCX, HTML, Markdown, text, .eml), streaming the summary
+    Summarize(documents::SummarizeArgs),
+    /// Read documents into the store: text, chunks and metadata, no summary
+    Ingest(documents::IngestArgs),
+    /// Documents read so far: list, search, show, delete
+    #[command(subcommand)]
+    Documents(documents::DocumentsCommand),
     /// Prefill and decode speed, optionally next to llama.cpp's llama-bench
     Bench(bench::BenchArgs),
 }
@@ -109,6 +117,9 @@ fn main() -> ExitCode {
             Command::Chat(args) => chat::run(&cli.global, args).await,
             Command::History(cmd) => history::run(&cli.global, cmd).await,
             Command::Models(cmd) => models::run(&cli.global, cmd).await,
+            Command::Summarize(args) => documents::summarize(&cli.global, args).await,
+            Command::Ingest(args) => documents::ingest(&cli.global, args).await,
+            Command::Documents(cmd) => documents::documents(&cli.global, cmd).await,
             Command::Bench(args) => bench::run(&cli.global, args).await,
         }
     });

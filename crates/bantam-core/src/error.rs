@@ -69,6 +69,13 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("{}: {source}", path.display())]
+    Document {
+        path: PathBuf,
+        #[source]
+        source: crate::ingest::IngestError,
+    },
+
     #[error("model catalogue: {0}")]
     Catalog(String),
 

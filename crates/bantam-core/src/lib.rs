@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod engine;
 pub mod error;
 pub mod gguf;
+pub mod ingest;
 pub mod paths;
 pub mod store;
 pub mod tasks;

@@ -74,3 +74,16 @@ pub fn test_model() -> PathBuf {
     );
     path
 }
+
+/// The document test corpus (`scripts/fetch-corpus.sh`), for tests and benchmarks.
+pub fn test_corpus() -> PathBuf {
+    let path = std::env::var_os("BANTAM_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus"));
+    assert!(
+        path.join(".complete-v1").is_file(),
+        "document corpus missing at {}: run scripts/fetch-corpus.sh",
+        path.display()
+    );
+    path
+}

@@ -20,6 +20,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 pub use types::*;
+pub use worker::Tokenizer;
 
 use crate::error::{Error, Result};
 

@@ -156,6 +156,39 @@ pub(crate) fn check_loadable(path: &Path) -> Result<crate::gguf::ModelFileInfo> 
     Ok(info)
 }
 
+/// The model's tokenizer without its weights, for callers that count tokens off the engine
+/// thread (the chunker asks for hundreds of counts per document).
+pub struct Tokenizer {
+    model: LlamaModel,
+}
+
+impl Tokenizer {
+    /// Loads the vocabulary of a GGUF file. Blocking; milliseconds even for 8B models.
+    pub fn load(path: &Path) -> Result<Self> {
+        let info = GgufHeader::read(path)?.info();
+        let backend = backend()?;
+        let params = LlamaModelParams::default().with_vocab_only(true);
+        let model =
+            LlamaModel::load_from_file(backend, path, &params).map_err(|e| load_error(path, &info.architecture, e))?;
+        Ok(Self { model })
+    }
+
+    pub fn tokenize(&self, text: &str) -> Vec<i32> {
+        self.model
+            .vocab()
+            .tokenize(text.as_bytes(), false, false)
+            .into_iter()
+            .map(|t| t.0)
+            .collect()
+    }
+}
+
+impl crate::ingest::TokenCounter for Tokenizer {
+    fn count(&self, text: &str) -> usize {
+        self.model.vocab().tokenize(text.as_bytes(), false, false).len()
+    }
+}
+
 fn load_error(path: &Path, architecture: &str, e: impl std::fmt::Display) -> Error {
     let log = logs::recent_errors();
     let reason = if log.iter().any(|l| l.contains("unknown model architecture")) {

@@ -230,7 +230,7 @@ impl Store {
 
 /// Turns what a person types into an FTS5 query: each word quoted (so `-`, `:` or `"`
 /// are text, not syntax) and matched as a prefix.
-fn fts_query(input: &str) -> Option<String> {
+pub(super) fn fts_query(input: &str) -> Option<String> {
     let terms: Vec<String> = input
         .split_whitespace()
         .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))

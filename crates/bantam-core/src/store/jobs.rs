@@ -80,6 +80,32 @@ impl Store {
         .await?)
     }
 
+    /// Takes a given job, whatever its state (a resumed or redone job): running, attempts + 1.
+    pub async fn start_job(&self, id: i64) -> Result<Job> {
+        sqlx::query_as(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, result = NULL, updated_at = ?
+             WHERE id = ? RETURNING *",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(Error::NotFound {
+            what: "job",
+            id: id.to_string(),
+        })
+    }
+
+    /// Queued jobs of a kind, oldest first (to resume after a restart).
+    pub async fn queued_jobs(&self, kind: &str) -> Result<Vec<Job>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM jobs WHERE kind = ? AND state = 'queued' ORDER BY id")
+                .bind(kind)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     pub async fn complete_job<T: Serialize>(&self, id: i64, result: &T) -> Result<()> {
         let result = serde_json::to_string(result).map_err(|e| Error::InvalidRequest(format!("job result: {e}")))?;
         self.set_job_state(id, JobState::Done, Some(&result), None).await

@@ -2,6 +2,7 @@
 //! embedded in the binary. Everything else reaches the data through its repositories.
 
 mod conversations;
+mod documents;
 mod jobs;
 mod models;
 pub mod settings;
@@ -15,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use conversations::{Conversation, MessageStats, SearchHit, StoredMessage};
+pub use documents::{NewDocument, StoredChunk, StoredDocument, StoredSummary};
 pub use jobs::{Job, JobState};
 pub use models::ImportedModel;
 

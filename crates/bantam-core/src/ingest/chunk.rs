@@ -1,0 +1,180 @@
+//! Structure-aware, token-aware chunking with text-splitter: Markdown-shaped text splits
+//! at headings, then paragraphs, then sentences; plain text and PDFs at page breaks
+//! (three newlines), paragraphs, then sentences. Sizes are counted with the model's own
+//! tokenizer, so a chunk always fits the budget the prompt was planned for.
+
+use serde::{Deserialize, Serialize};
+use text_splitter::{ChunkConfig, ChunkSizer, MarkdownSplitter, TextSplitter};
+
+use super::{Extracted, Format};
+
+/// Counts tokens the way the model will see them.
+pub trait TokenCounter: Send + Sync {
+    fn count(&self, text: &str) -> usize;
+}
+
+struct Sizer<'a>(&'a dyn TokenCounter);
+
+impl ChunkSizer for Sizer<'_> {
+    fn size(&self, chunk: &str) -> usize {
+        self.0.count(chunk)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chunk {
+    pub index: usize,
+    pub text: String,
+    pub tokens: usize,
+    /// Byte range in the document's text.
+    pub start: usize,
+    pub end: usize,
+    /// 1-based pages the chunk spans, for paged formats.
+    pub page_start: Option<usize>,
+    pub page_end: Option<usize>,
+    /// The headings above the chunk, outermost first.
+    pub heading_path: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Chunker {
+    pub max_tokens: usize,
+    pub overlap_tokens: usize,
+}
+
+impl Default for Chunker {
+    fn default() -> Self {
+        Self {
+            max_tokens: 1024,
+            overlap_tokens: 64,
+        }
+    }
+}
+
+impl Chunker {
+    pub fn chunk(&self, doc: &Extracted, counter: &dyn TokenCounter) -> Vec<Chunk> {
+        let max = self.max_tokens.max(16);
+        let config = ChunkConfig::new(max)
+            .with_overlap(self.overlap_tokens.min(max / 2))
+            .unwrap_or_else(|_| ChunkConfig::new(max))
+            .with_sizer(Sizer(counter));
+        let structured = matches!(
+            doc.format,
+            Format::Markdown | Format::Html | Format::Docx | Format::Email
+        );
+        let pieces: Vec<(usize, &str)> = if structured {
+            MarkdownSplitter::new(config).chunk_indices(&doc.text).collect()
+        } else {
+            TextSplitter::new(config).chunk_indices(&doc.text).collect()
+        };
+        let headings = if structured { headings(&doc.text) } else { Vec::new() };
+        pieces
+            .into_iter()
+            .enumerate()
+            .map(|(index, (start, text))| {
+                let end = start + text.len();
+                Chunk {
+                    index,
+                    tokens: counter.count(text),
+                    text: text.to_string(),
+                    start,
+                    end,
+                    page_start: doc.page_at(start),
+                    page_end: doc.page_at(end.saturating_sub(1).max(start)),
+                    heading_path: heading_path(&headings, start),
+                }
+            })
+            .collect()
+    }
+}
+
+/// ATX headings (`## Title`) outside fenced code: (offset, level, title).
+fn headings(text: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    let mut fenced = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        if trimmed.trim_start().starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced {
+            let level = trimmed.chars().take_while(|&c| c == '#').count();
+            if (1..=6).contains(&level) && trimmed[level..].starts_with(' ') {
+                out.push((offset, level, trimmed[level..].trim().to_string()));
+            }
+        }
+        offset += line.len();
+    }
+    out
+}
+
+fn heading_path(headings: &[(usize, usize, String)], at: usize) -> Vec<String> {
+    let mut stack: Vec<(usize, &str)> = Vec::new();
+    for (offset, level, title) in headings.iter().take_while(|(o, _, _)| *o <= at) {
+        let _ = offset;
+        while stack.last().is_some_and(|(l, _)| l >= level) {
+            stack.pop();
+        }
+        stack.push((*level, title));
+    }
+    stack.into_iter().map(|(_, t)| t.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::Hints;
+
+    /// A word counter stands in for the tokenizer here; the real one is tested with the model.
+    struct Words;
+    impl TokenCounter for Words {
+        fn count(&self, text: &str) -> usize {
+            text.split_whitespace().count()
+        }
+    }
+
+    fn doc(format: Format, text: &str, page_starts: Vec<usize>) -> Extracted {
+        Extracted {
+            format,
+            text: text.into(),
+            page_starts,
+            hints: Hints::default(),
+        }
+    }
+
+    #[test]
+    fn chunks_fit_the_budget_and_know_their_headings() {
+        let body = "word ".repeat(30);
+        let text = format!("# Guide\n\n{body}\n\n## Install\n\n{body}\n\n### Debian\n\n{body}\n\n## Use\n\n{body}");
+        let chunks = Chunker {
+            max_tokens: 40,
+            overlap_tokens: 0,
+        }
+        .chunk(&doc(Format::Markdown, &text, vec![]), &Words);
+        assert!(chunks.len() >= 4, "{chunks:#?}");
+        assert!(chunks.iter().all(|c| c.tokens <= 40));
+        let debian = chunks
+            .iter()
+            .find(|c| c.text.contains("### Debian"))
+            .expect("a Debian chunk");
+        assert_eq!(debian.heading_path, ["Guide", "Install", "Debian"]);
+        let last = chunks.last().expect("chunks");
+        assert_eq!(last.heading_path, ["Guide", "Use"]);
+        assert_eq!(&text[last.start..last.end], last.text);
+    }
+
+    #[test]
+    fn pages_are_tracked() {
+        let page = "Sentence one is here now yes. Sentence two is here now yes.";
+        let text = format!("{page}\n\n\n{page}\n\n\n{page}");
+        let starts = vec![0, page.len() + 3, 2 * (page.len() + 3)];
+        let chunks = Chunker {
+            max_tokens: 16,
+            overlap_tokens: 0,
+        }
+        .chunk(&doc(Format::Pdf, &text, starts), &Words);
+        assert_eq!(chunks.first().and_then(|c| c.page_start), Some(1));
+        assert_eq!(chunks.last().and_then(|c| c.page_end), Some(3));
+        assert!(chunks.iter().all(|c| c.page_start == c.page_end), "{chunks:#?}");
+    }
+}
