@@ -253,6 +253,14 @@ impl DocumentService {
         })
     }
 
+    /// Token budget of the part summaries in one combining prompt: the context less the
+    /// instructions and the answer.
+    fn combine_tokens(&self) -> usize {
+        (self.engine.info().context_size as usize)
+            .saturating_sub(200 + SummaryLength::Bullets.max_tokens())
+            .max(self.chunk_tokens())
+    }
+
     /// Reads, extracts and chunks a file, and stores it (once per content).
     pub async fn ingest(&self, path: &Path) -> Result<IngestedDocument> {
         let owned = path.to_path_buf();
@@ -329,7 +337,8 @@ impl DocumentService {
     /// The document's metadata: stored, or extracted now from its beginning.
     pub async fn metadata(&self, doc: &IngestedDocument, redo: bool) -> Result<DocumentMetadata> {
         if !redo {
-            if let Some(stored) = stored_metadata(&doc.document) {
+            // The caller's copy may predate an extraction; the store knows.
+            if let Some(stored) = stored_metadata(&self.store.document(doc.document.id).await?) {
                 return Ok(stored);
             }
         }
@@ -429,9 +438,13 @@ impl DocumentService {
                     map_reduce: chunks_total > 1,
                 });
             }
-        } else {
-            self.store.clear_summaries(id).await?;
         }
+        let doc = if redo {
+            self.store.clear_summaries(id).await?;
+            self.load(id).await?
+        } else {
+            doc
+        };
         let job = self
             .store
             .enqueue_job(
@@ -591,7 +604,7 @@ impl DocumentService {
     /// Combines chunk summaries until they fit one final prompt: groups that fit the
     /// budget are summarized again (in parallel), level by level.
     async fn reduce(&self, name: &str, mut summaries: Vec<String>) -> Result<Vec<String>> {
-        let budget = self.chunk_tokens();
+        let budget = self.combine_tokens();
         loop {
             let counts: Vec<usize> = summaries.iter().map(|s| self.tokenizer.count(s) + 4).collect();
             if counts.iter().sum::<usize>() <= budget || summaries.len() <= 1 {
@@ -601,16 +614,13 @@ impl DocumentService {
             let mut used = 0;
             for (summary, count) in summaries.into_iter().zip(counts) {
                 let current = groups.last_mut().expect("one group at least");
-                if used + count > budget && !current.is_empty() {
+                // Two at least per group, so every level shrinks.
+                if used + count > budget && current.len() >= 2 {
                     groups.push(Vec::new());
                     used = 0;
                 }
                 used += count;
                 groups.last_mut().expect("one group at least").push(summary);
-            }
-            if groups.len() == 1 {
-                // One summary alone over budget: keep what fits rather than loop.
-                return Ok(groups.remove(0));
             }
             let mut pending = Vec::new();
             for group in &groups {

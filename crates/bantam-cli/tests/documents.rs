@@ -1,0 +1,166 @@
+//! `bantam summarize` / `bantam ingest` end to end: real files, the real model, a real
+//! kill in the middle of a long summary.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bantam_core::paths::{test_corpus, test_model};
+use bantam_core::store::JobState;
+use bantam_core::Store;
+use serde_json::Value;
+
+fn bantam(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bantam"));
+    cmd.env_remove("BANTAM_MODEL")
+        .env("BANTAM_DATA_DIR", data)
+        .env("BANTAM_THREADS", "2")
+        .env("BANTAM_CTX_SIZE", "2048")
+        .arg("--model")
+        .arg(test_model())
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+#[test]
+fn several_files_each_get_a_result_or_their_own_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fake = dir.path().join("invoice.pdf");
+    std::fs::write(&fake, "just text pretending").expect("write");
+    let out = bantam(&dir.path().join("data"))
+        .args(["summarize", "--json", "--length", "tldr"])
+        .arg(test_corpus().join("python-docx-README.md"))
+        .arg(&fake)
+        .arg(test_corpus().join("mail_test_3.eml"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "a failed file makes the exit code 1");
+    let lines = json_lines(&out.stdout);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["ok"], true);
+    assert!(!lines[0]["summary"].as_str().unwrap_or_default().is_empty());
+    assert_eq!(lines[1]["ok"], false);
+    assert_eq!(lines[1]["error"]["kind"], "extension_mismatch");
+    assert!(lines[1]["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("invoice.pdf"));
+    assert_eq!(lines[2]["ok"], true, "the batch went on past the bad file");
+    assert_eq!(lines[2]["metadata"]["title"], "Hi there");
+}
+
+#[test]
+fn ingest_json_has_text_chunks_pages_and_metadata() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = bantam(dir.path())
+        .args(["ingest", "--json", "--chunk-tokens", "512"])
+        .arg(test_corpus().join("fhs-3.0.pdf"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = &json_lines(&out.stdout)[0];
+    assert_eq!(doc["format"], "pdf");
+    assert_eq!(doc["pages"], 50);
+    assert!(doc["text"].as_str().unwrap_or_default().contains("/usr/local"));
+    let chunks = doc["chunks"].as_array().expect("chunks");
+    assert!(chunks.len() > 10);
+    assert!(chunks.iter().all(|c| c["tokens"].as_u64().unwrap_or(u64::MAX) <= 512));
+    assert_eq!(chunks[0]["page_start"], 1);
+    assert_eq!(chunks.last().expect("last")["page_end"], 50);
+    assert_eq!(doc["metadata"]["pages"], 50);
+    assert_eq!(doc["metadata"]["sha256"], doc["sha256"]);
+    assert!(doc["metadata"]["key_points"]
+        .as_array()
+        .is_some_and(|k| (3..=7).contains(&k.len())));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_summary_resumes_without_redoing_finished_chunks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path();
+    let file = test_corpus().join("debian-faq-basic-defs.en.html");
+    let summarize = || {
+        let mut cmd = bantam(data);
+        cmd.args(["summarize", "--json", "--chunk-tokens", "128"]).arg(&file);
+        cmd
+    };
+    let log = data.join("first-run.log");
+    std::fs::create_dir_all(data).expect("data dir");
+    let mut child = summarize()
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let store = Store::open(
+        &bantam_core::paths::DataDir::resolve(Some(data))
+            .expect("data dir")
+            .database(),
+    )
+    .await
+    .expect("store");
+
+    // Kill it once a few chunk summaries are stored, well before the end.
+    let started = Instant::now();
+    let doc_id = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "no chunk summaries appeared"
+        );
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!(
+                "finished ({status}) before it could be killed: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let Some(doc) = store.list_documents(None, 1).await.expect("list").into_iter().next() else {
+            continue;
+        };
+        let done = store.chunks(doc.id).await.expect("chunks");
+        if done.iter().filter(|c| c.summary.is_some()).count() >= 3 {
+            break doc.id;
+        }
+    };
+    child.kill().expect("kill");
+    child.wait().expect("reaped");
+    let before: Vec<_> = store
+        .chunks(doc_id)
+        .await
+        .expect("chunks")
+        .into_iter()
+        .filter(|c| c.summary.is_some())
+        .collect();
+    let total = store.chunks(doc_id).await.expect("chunks").len();
+    assert!(before.len() < total, "killed mid-way: {}/{total}", before.len());
+
+    let out = summarize().output().expect("second run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let result = &json_lines(&out.stdout)[0];
+    assert_eq!(result["chunks"], total);
+    assert_eq!(
+        result["mapped"].as_u64(),
+        Some((total - before.len()) as u64),
+        "only the missing chunks were summarized"
+    );
+    let after = store.chunks(doc_id).await.expect("chunks");
+    assert!(after.iter().all(|c| c.summary.is_some()));
+    for old in &before {
+        let now = &after[old.idx as usize];
+        assert_eq!(now.summary, old.summary, "chunk {} was summarized twice", old.idx);
+        assert_eq!(now.summarized_at, old.summarized_at);
+    }
+    assert_eq!(
+        store.count_jobs("summarize", JobState::Done).await.expect("jobs"),
+        1,
+        "one job, resumed"
+    );
+    let job = store.job(1).await.expect("job");
+    assert_eq!(job.attempts, 2);
+}
