@@ -18,6 +18,12 @@ const COMMANDS: &[&str] = &[
     "settings_set",
     "open_main",
     "popup_hide",
+    "documents_summarize",
+    "documents_cancel",
+    "documents_list",
+    "document_get",
+    "document_delete",
+    "document_chat",
 ];
 
 fn main() {

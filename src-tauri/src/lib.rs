@@ -34,6 +34,7 @@ pub fn run() {
             let _ = windows::show_main(app, None, None);
         }))
         .plugin(hotkey::plugin())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![autostart::HIDDEN_FLAG]),
@@ -56,6 +57,12 @@ pub fn run() {
             commands::settings::settings_set,
             commands::windows::open_main,
             commands::windows::popup_hide,
+            commands::documents::documents_summarize,
+            commands::documents::documents_cancel,
+            commands::documents::documents_list,
+            commands::documents::document_get,
+            commands::documents::document_delete,
+            commands::documents::document_chat,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

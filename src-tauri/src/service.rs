@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bantam_core::catalog::default_model;
 use bantam_core::engine::{Canceller, EngineLoad};
 use bantam_core::paths::DataDir;
+use bantam_core::tasks::documents::{DocumentOptions, DocumentService};
 use bantam_core::{Engine, EngineConfig, Store};
 use serde::Serialize;
 use tokio::sync::RwLock;
@@ -72,6 +73,13 @@ pub struct Service {
     listener: std::sync::RwLock<Option<Listener>>,
     /// Answers being written, by conversation id, so Stop can reach them.
     pub running: tokio::sync::Mutex<std::collections::HashMap<i64, Canceller>>,
+    /// The document service for the loaded engine (its tokenizer is loaded once), keyed by
+    /// the engine's load generation.
+    documents: tokio::sync::Mutex<Option<(u64, DocumentService)>>,
+    /// Unfinished summaries are resumed once, on the first successful load.
+    resumed: std::sync::atomic::AtomicBool,
+    /// Summaries being made, by run id, so the page can cancel them.
+    pub summaries: std::sync::Mutex<std::collections::HashMap<u64, tokio::task::AbortHandle>>,
     /// `--model` / `BANTAM_MODEL` given at start-up; wins over settings.
     model_override: Option<PathBuf>,
 }
@@ -91,6 +99,9 @@ impl Service {
             }),
             listener: std::sync::RwLock::new(None),
             running: Default::default(),
+            documents: Default::default(),
+            resumed: Default::default(),
+            summaries: Default::default(),
             model_override,
         }))
     }
@@ -137,6 +148,21 @@ impl Service {
         }
     }
 
+    /// Documents over the current engine.
+    pub async fn documents(&self) -> AppResult<DocumentService> {
+        let engine = self.engine().await?;
+        let generation = self.slot.read().await.generation;
+        let mut cached = self.documents.lock().await;
+        if let Some((g, service)) = cached.as_ref() {
+            if *g == generation {
+                return Ok(service.clone());
+            }
+        }
+        let service = DocumentService::new(engine, self.store.clone(), DocumentOptions::default()).await?;
+        *cached = Some((generation, service.clone()));
+        Ok(service)
+    }
+
     /// The model to load: start-up override, else the default in settings, else a
     /// catalogue file in the data directory.
     pub async fn model_path(&self) -> AppResult<Option<PathBuf>> {
@@ -153,9 +179,34 @@ impl Service {
             return;
         }
         slot.state = state.clone();
+        let ready = engine.is_some();
         slot.engine = engine;
         drop(slot);
         self.emit(&state);
+        if ready && !self.resumed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.resume_documents().await;
+        }
+    }
+
+    /// Summaries a crash or quit left unfinished: back in the queue, then finished in the
+    /// background (their chunk summaries so far are kept).
+    async fn resume_documents(&self) {
+        let resumed = async {
+            self.store.recover_interrupted_jobs().await?;
+            self.documents().await?.resume_pending().await.map_err(AppError::from)
+        };
+        match resumed.await {
+            Ok(runs) => {
+                for run in runs {
+                    tauri::async_runtime::spawn(async move {
+                        if let Err(e) = run.finish().await {
+                            tracing::warn!("resumed summary failed: {e}");
+                        }
+                    });
+                }
+            }
+            Err(e) => tracing::warn!("could not resume unfinished summaries: {e}"),
+        }
     }
 
     /// (Re)loads the model in the background; returns at once. Progress and the outcome

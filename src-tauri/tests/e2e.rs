@@ -167,3 +167,84 @@ async fn hotkey_opens_the_popup_which_answers_and_hides_on_escape() {
     }
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_files_are_summarized_with_progress_and_metadata() {
+    let _serial = SERIAL.lock().await;
+    let desktop = Desktop::start();
+    let app = desktop.launch().await;
+    app.wait_ready().await;
+    app.click("#nav-documents").await;
+    assert!(app.text("#doc-detail").await.contains("Drop files to summarize"));
+    assert!(app.text("#doc-list").await.contains("No documents yet"));
+
+    let corpus = bantam_core::paths::test_corpus();
+    let good = corpus.join("debian-faq-basic-defs.en.html");
+    let bad = desktop.data_dir().join("quarterly-report.pdf");
+    std::fs::create_dir_all(desktop.data_dir()).unwrap();
+    std::fs::write(&bad, "this is not a PDF").unwrap();
+    // The same event the webview emits for a native drop, sent through Tauri's event
+    // system (WebDriver cannot drag files from outside the window).
+    app.client
+        .execute(
+            "return window.__TAURI_INTERNALS__.invoke('plugin:event|emit_to', { \
+               target: { kind: 'Webview', label: 'main' }, event: 'tauri://drag-drop', \
+               payload: { paths: arguments[0], position: { x: 100, y: 100 } } })",
+            vec![serde_json::json!([good, bad])],
+        )
+        .await
+        .unwrap();
+    app.until(
+        "both files to be listed",
+        "return document.querySelectorAll('#doc-list .doc-item.job').length === 2",
+    )
+    .await;
+    app.until(
+        "the bad file to fail with a reason",
+        "const f = document.querySelector('#doc-list .doc-item.failed .meta'); \
+         return !!f && f.textContent.includes('the name says PDF')",
+    )
+    .await;
+    // The good one: progress over its parts, then the streamed summary and metadata.
+    app.until(
+        "the summary to finish",
+        "return !!document.querySelector('#doc-list .doc-item.job.done')",
+    )
+    .await;
+    app.click("#doc-list .doc-item.job.done").await;
+    app.until(
+        "the metadata",
+        "return !!document.querySelector('#doc-detail .metadata')",
+    )
+    .await;
+    let summary = app.text("#doc-detail .doc-summary").await;
+    assert!(!summary.trim().is_empty(), "empty summary");
+    let status = app.text("#doc-detail .doc-status").await;
+    assert!(status.contains("HTML") && status.contains("parts"), "status: {status}");
+    let metadata = app.text("#doc-detail .metadata").await;
+    assert!(metadata.contains("Words"), "metadata: {metadata}");
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("documents.png")).await;
+    }
+    // Ask about it: a chat whose context is the document.
+    app.click("#doc-detail .doc-ask").await;
+    app.until(
+        "the document chat to open",
+        "return !document.getElementById('chat-view').hidden && \
+         document.getElementById('chat-title').textContent.startsWith('About ')",
+    )
+    .await;
+    app.quit().await;
+
+    // Another start: the document is in the list, searchable.
+    let app = desktop.launch().await;
+    app.click("#nav-documents").await;
+    app.type_into("#doc-search", "Murdock").await;
+    app.until(
+        "the search hit",
+        "const i = document.querySelector('#doc-list .doc-item .title'); \
+         return !!i && document.querySelectorAll('#doc-list .doc-item').length === 1",
+    )
+    .await;
+    app.quit().await;
+}

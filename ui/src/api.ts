@@ -83,8 +83,70 @@ export interface ModelChoice {
   selected: boolean;
 }
 
-function channel(onEvent: (e: ChatEvent) => void): Channel<ChatEvent> {
-  const ch = new Channel<ChatEvent>();
+export interface DocumentMetadata {
+  title: string;
+  authors: string[];
+  dates: string[];
+  document_type: string;
+  language: string;
+  people: string[];
+  organizations: string[];
+  places: string[];
+  key_numbers: string[];
+  key_points: string[];
+  file_name: string;
+  format: string;
+  size_bytes: number;
+  sha256: string;
+  words: number;
+  pages: number | null;
+  chunks: number;
+  model: string;
+}
+
+export interface StoredDocument {
+  id: number;
+  sha256: string;
+  path: string;
+  name: string;
+  format: string;
+  size_bytes: number;
+  pages: number | null;
+  words: number;
+  metadata: string | null;
+  updated_at: number;
+}
+
+export type DocumentRow = StoredDocument & { title: string | null };
+
+export interface StoredSummary {
+  document_id: number;
+  length: SummaryLength;
+  text: string;
+  model: string;
+  created_at: number;
+}
+
+export interface DocumentDetail {
+  document: StoredDocument;
+  metadata: DocumentMetadata | null;
+  summaries: StoredSummary[];
+}
+
+export type SummaryLength = "tldr" | "short" | "bullets";
+
+export type SummarizeTarget = { path: string } | { document_id: number } | { clipboard: true };
+
+export type DocEvent =
+  | { type: "ingested"; document_id: number; name: string; format: string; pages: number | null; words: number; chunks: number }
+  | { type: "mapped"; done: number; total: number }
+  | { type: "token"; text: string }
+  | { type: "metadata"; metadata: DocumentMetadata }
+  | { type: "done"; document_id: number; text: string; cached: boolean; chunks: number; mapped: number }
+  | { type: "failed"; message: string };
+
+function channel<T>(onEvent: (e: T) => void): Channel<T> {
+  const ch = new Channel<T>();
   ch.onmessage = onEvent;
   return ch;
 }
@@ -110,6 +172,13 @@ export const api = {
   openMain: (conversationId: number | null, view: string | null = null) =>
     invoke<void>("open_main", { conversationId, view }),
   hidePopup: () => invoke<void>("popup_hide"),
+  summarize: (target: SummarizeTarget, length: SummaryLength, redo: boolean, onEvent: (e: DocEvent) => void) =>
+    invoke<number>("documents_summarize", { target, length, redo, onEvent: channel(onEvent) }),
+  cancelSummary: (runId: number) => invoke<boolean>("documents_cancel", { runId }),
+  documents: (query: string | null) => invoke<DocumentRow[]>("documents_list", { query }),
+  document: (documentId: number) => invoke<DocumentDetail>("document_get", { documentId }),
+  deleteDocument: (documentId: number) => invoke<void>("document_delete", { documentId }),
+  documentChat: (documentId: number) => invoke<number>("document_chat", { documentId }),
   onStatus: (f: (s: Status) => void): Promise<UnlistenFn> => listen<Status>("engine-state", (e) => f(e.payload)),
   on: <T>(event: string, f: (payload: T) => void): Promise<UnlistenFn> => listen<T>(event, (e) => f(e.payload)),
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Recall, relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format";
+import { documentMarkdown, fraction } from "./format";
 
 describe("statusLine", () => {
   it("shows loading progress and errors", () => {
@@ -60,5 +61,29 @@ describe("shortcutFromEvent", () => {
     expect(shortcutFromEvent({ ...base, code: "KeyK" })).toBeNull();
     expect(shortcutFromEvent({ ...base, ctrlKey: true, code: "ControlLeft" })).toBeNull();
     expect(shortcutFromEvent({ ...base, shiftKey: true, metaKey: true, code: "KeyK" })).toBe("Shift+Super+K");
+  });
+});
+
+describe("documentMarkdown", () => {
+  const meta = {
+    title: "Guide", authors: ["Ann"], dates: [], document_type: "manual", language: "en", people: [],
+    organizations: ["Debian"], places: [], key_numbers: [], key_points: ["One", "Two", "Three"],
+    file_name: "guide.pdf", format: "pdf", size_bytes: 10, sha256: "x", words: 1200, pages: 12, chunks: 3, model: "m",
+  };
+  it("puts the title, summary, facts and key points in order", () => {
+    const md = documentMarkdown("guide.pdf", " It explains. ", meta);
+    expect(md.startsWith("# Guide\n\nIt explains.\n")).toBe(true);
+    expect(md).toContain("- **Pages:** 12");
+    expect(md).toContain("- **Organizations:** Debian");
+    expect(md).not.toContain("People");
+    expect(md.trim().endsWith("- Three")).toBe(true);
+  });
+  it("works without metadata", () => {
+    expect(documentMarkdown("a.txt", "Short.", null)).toBe("# a.txt\n\nShort.\n");
+  });
+  it("bounds progress", () => {
+    expect(fraction(3, 12)).toBe(0.25);
+    expect(fraction(1, 0)).toBe(0);
+    expect(fraction(5, 4)).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 // Small pure helpers, unit-tested (format.test.ts).
-import type { Status } from "./api";
+import type { DocumentMetadata, Status } from "./api";
 
 export function statusLine(s: Status): string {
   switch (s.state) {
@@ -72,4 +72,35 @@ export function shortcutFromEvent(e: { ctrlKey: boolean; altKey: boolean; shiftK
   if (mods.length === 0) return null;
   const key = e.code.replace(/^Key/, "").replace(/^Digit/, "");
   return [...mods, key].join("+");
+}
+
+/** A document's summary and metadata as Markdown, for Copy. */
+export function documentMarkdown(name: string, summary: string, m: DocumentMetadata | null): string {
+  const lines = [`# ${m?.title || name}`, "", summary.trim(), ""];
+  if (m) {
+    const row = (label: string, value: string | string[]) => {
+      const v = Array.isArray(value) ? value.join(", ") : value;
+      if (v) lines.push(`- **${label}:** ${v}`);
+    };
+    row("File", m.file_name);
+    row("Type", m.document_type);
+    row("Authors", m.authors);
+    row("Dates", m.dates);
+    row("Language", m.language);
+    row("Pages", m.pages == null ? "" : String(m.pages));
+    row("Words", String(m.words));
+    row("People", m.people);
+    row("Organizations", m.organizations);
+    row("Places", m.places);
+    row("Key numbers", m.key_numbers);
+    if (m.key_points.length) {
+      lines.push("", "## Key points", "", ...m.key_points.map((p) => `- ${p}`));
+    }
+  }
+  return lines.join("\n").trim() + "\n";
+}
+
+/** "3/12 parts" style progress, as a fraction for a progress bar. */
+export function fraction(done: number, total: number): number {
+  return total <= 0 ? 0 : Math.min(1, Math.max(0, done / total));
 }

@@ -2,6 +2,7 @@ import { api, errorText, type ChatEvent, type Conversation, type Message, type S
 import { relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format";
 import { renderMarkdown } from "./markdown";
 import { applyTheme } from "./theme";
+import { initDocuments, refreshDocuments, summarize } from "./documents";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -289,9 +290,20 @@ async function search(q: string) {
 
 // ---- settings ---------------------------------------------------------------------------
 let pendingHotkey: string | null = null;
+type View = "chat" | "documents" | "settings";
+function showView(view: View) {
+  for (const v of ["chat", "documents", "settings"] as const) $(`${v}-view`).hidden = v !== view;
+  $("nav-chats").classList.toggle("active", view === "chat");
+  $("nav-documents").classList.toggle("active", view === "documents");
+}
+
+async function showDocuments() {
+  showView("documents");
+  await refreshDocuments();
+}
+
 async function showSettings() {
-  $("chat-view").hidden = true;
-  $("settings-view").hidden = false;
+  showView("settings");
   const [s, models] = await Promise.all([api.settings(), api.models()]);
   pendingHotkey = s.hotkey;
   $<HTMLInputElement>("set-hotkey").value = s.hotkey ?? "Off";
@@ -310,8 +322,7 @@ async function showSettings() {
 }
 
 function showChat() {
-  $("settings-view").hidden = true;
-  $("chat-view").hidden = false;
+  showView("chat");
 }
 
 async function saveSettings(ev: Event) {
@@ -359,6 +370,8 @@ function wire() {
   $("stop").onclick = () => void stop();
   $("new-chat").onclick = () => void openConversation(null);
   $("open-settings").onclick = () => void showSettings();
+  $("nav-chats").onclick = () => showChat();
+  $("nav-documents").onclick = () => void showDocuments();
   $("close-settings").onclick = () => showChat();
   $("settings-form").addEventListener("submit", (e) => void saveSettings(e));
   $("rename").onclick = async () => {
@@ -409,6 +422,9 @@ function wire() {
     } else if (mod && e.key === "k") {
       e.preventDefault();
       $("search").focus();
+    } else if (mod && e.key === "d") {
+      e.preventDefault();
+      void showDocuments();
     } else if (mod && e.key === ",") {
       e.preventDefault();
       void showSettings();
@@ -416,11 +432,17 @@ function wire() {
   });
 }
 
+function summarizeClipboard() {
+  return summarize([{ target: { clipboard: true }, name: "Clipboard" }]);
+}
+
 async function start() {
   wire();
   await api.onStatus(showStatus);
   await api.on<{ conversation: number | null; view: string | null }>("navigate", (n) => {
     if (n.view === "settings") void showSettings();
+    else if (n.view === "documents") void showDocuments();
+    else if (n.view === "clipboard") void summarizeClipboard();
     else if (n.conversation != null) void refreshList().then(() => openConversation(n.conversation));
   });
   await api.on<{ theme: string }>("settings-changed", (s) => applyTheme(s.theme));
@@ -429,7 +451,18 @@ async function start() {
   await refreshList();
   const params = new URLSearchParams(location.search);
   const conv = params.get("conversation");
+  await initDocuments({
+    show: () => void showDocuments(),
+    openConversation: async (id) => {
+      showChat();
+      await openConversation(id);
+    },
+    refreshConversations: refreshList,
+    toast,
+  });
   if (params.get("view") === "settings") await showSettings();
+  else if (params.get("view") === "documents") await showDocuments();
+  else if (params.get("view") === "clipboard") await summarizeClipboard();
   else await openConversation(conv ? Number(conv) : null);
 }
 

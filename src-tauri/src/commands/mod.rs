@@ -2,6 +2,7 @@
 //! the windows that use it in `capabilities/` (a test checks all three agree).
 
 pub mod chat;
+pub mod documents;
 pub mod engine;
 pub mod history;
 pub mod settings;

@@ -18,6 +18,7 @@ pub struct PauseItem(pub MenuItem<tauri::Wry>);
 pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
     let open = MenuItem::with_id(app, "open", "Open Bantam", true, None::<&str>)?;
     let ask = MenuItem::with_id(app, "ask", "Quick ask", true, None::<&str>)?;
+    let clipboard = MenuItem::with_id(app, "clipboard", "Summarize clipboard", true, None::<&str>)?;
     let pause = MenuItem::with_id(app, "pause", "Pause model", true, None::<&str>)?;
     let settings = MenuItem::with_id(app, "settings", "Settings", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Bantam", true, None::<&str>)?;
@@ -26,6 +27,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
         &[
             &open,
             &ask,
+            &clipboard,
             &PredefinedMenuItem::separator(app)?,
             &pause,
             &settings,
@@ -50,6 +52,9 @@ fn on_menu(app: &AppHandle, id: &str) {
             let _ = windows::show_main(app, None, None);
         }
         "ask" => windows::toggle_popup(app),
+        "clipboard" => {
+            let _ = windows::show_main(app, None, Some("clipboard"));
+        }
         "settings" => {
             let _ = windows::show_main(app, None, Some("settings"));
         }

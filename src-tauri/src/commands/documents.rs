@@ -1,0 +1,203 @@
+//! Documents: summarize dropped files or the clipboard with progress and a streamed
+//! summary over a Channel; list, search, open, delete; ask about one in chat.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bantam_core::store::{StoredDocument, StoredSummary};
+use bantam_core::tasks::documents::{DocumentEvent, DocumentMetadata, SummaryLength, Target};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+
+use crate::error::{AppError, AppResult};
+use crate::service::Service;
+
+/// For one file, in order: `ingested`, `mapped` (long documents), `token`s of the
+/// summary, `metadata`, then `done` — or `failed`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DocEvent {
+    Ingested {
+        document_id: i64,
+        name: String,
+        format: String,
+        pages: Option<i64>,
+        words: i64,
+        chunks: usize,
+    },
+    Mapped {
+        done: usize,
+        total: usize,
+    },
+    Token {
+        text: String,
+    },
+    Metadata {
+        metadata: Box<DocumentMetadata>,
+    },
+    Done {
+        document_id: i64,
+        text: String,
+        cached: bool,
+        chunks: usize,
+        mapped: usize,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+impl From<DocumentEvent> for DocEvent {
+    fn from(e: DocumentEvent) -> Self {
+        match e {
+            DocumentEvent::Ingested(d) => DocEvent::Ingested {
+                document_id: d.document.id,
+                name: d.document.name.clone(),
+                format: d.document.format.clone(),
+                pages: d.document.pages,
+                words: d.document.words,
+                chunks: d.chunks.len(),
+            },
+            DocumentEvent::Mapped { done, total } => DocEvent::Mapped { done, total },
+            DocumentEvent::Token(text) => DocEvent::Token { text },
+            DocumentEvent::Metadata(metadata) => DocEvent::Metadata { metadata },
+            DocumentEvent::Done(r) => DocEvent::Done {
+                document_id: r.document_id,
+                text: r.text,
+                cached: r.cached,
+                chunks: r.chunks,
+                mapped: r.mapped,
+            },
+            DocumentEvent::Failed(e) => DocEvent::Failed { message: e.to_string() },
+        }
+    }
+}
+
+/// What to summarize: a path (dropped), a stored document (re-summarize), or the clipboard.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub struct SummarizeTarget {
+    pub path: Option<String>,
+    pub document_id: Option<i64>,
+    #[serde(default)]
+    pub clipboard: bool,
+}
+
+static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
+
+fn length(s: &str) -> AppResult<SummaryLength> {
+    SummaryLength::parse(s).ok_or_else(|| AppError::msg(format!("unknown summary length '{s}'")))
+}
+
+/// Starts a summary; returns a run id (for `documents_cancel`) and streams on `on_event`.
+#[tauri::command]
+pub async fn documents_summarize(
+    app: AppHandle,
+    service: State<'_, Arc<Service>>,
+    target: SummarizeTarget,
+    length: String,
+    redo: bool,
+    on_event: Channel<DocEvent>,
+) -> AppResult<u64> {
+    let length = self::length(&length)?;
+    let target = match target {
+        SummarizeTarget { path: Some(p), .. } => Target::Path(p.into()),
+        SummarizeTarget {
+            document_id: Some(id), ..
+        } => Target::Document(id),
+        SummarizeTarget { clipboard: true, .. } => {
+            let text = app.clipboard().read_text().unwrap_or_default();
+            if text.trim().is_empty() {
+                return Err(AppError::msg("the clipboard holds no text"));
+            }
+            let first: String = text.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
+            Target::Text {
+                name: format!("Clipboard: {first}…"),
+                text,
+            }
+        }
+        _ => return Err(AppError::msg("nothing to summarize")),
+    };
+    let documents = service.documents().await?;
+    let mut run = documents.summarize(target, length, redo);
+    let id = NEXT_RUN.fetch_add(1, Ordering::Relaxed);
+    let svc = Arc::clone(&service);
+    let task = tokio::spawn(async move {
+        while let Some(event) = run.next().await {
+            let end = matches!(event, DocumentEvent::Done(_) | DocumentEvent::Failed(_));
+            if on_event.send(event.into()).is_err() || end {
+                break;
+            }
+        }
+        if let Ok(mut runs) = svc.summaries.lock() {
+            runs.remove(&id);
+        }
+    });
+    if let Ok(mut runs) = service.summaries.lock() {
+        runs.insert(id, task.abort_handle());
+    }
+    Ok(id)
+}
+
+/// Stops a summary; the chunk summaries made so far are kept for the next try.
+#[tauri::command]
+pub async fn documents_cancel(service: State<'_, Arc<Service>>, run_id: u64) -> AppResult<bool> {
+    let handle = service.summaries.lock().ok().and_then(|mut r| r.remove(&run_id));
+    Ok(handle.map(|h| h.abort()).is_some())
+}
+
+#[derive(Debug, Serialize)]
+pub struct DocumentRow {
+    #[serde(flatten)]
+    pub document: StoredDocument,
+    pub title: Option<String>,
+}
+
+#[tauri::command]
+pub async fn documents_list(service: State<'_, Arc<Service>>, query: Option<String>) -> AppResult<Vec<DocumentRow>> {
+    let list = service.store.list_documents(query.as_deref(), 200).await?;
+    Ok(list
+        .into_iter()
+        .map(|d| {
+            let title = d
+                .metadata
+                .as_deref()
+                .and_then(|m| serde_json::from_str::<DocumentMetadata>(m).ok())
+                .map(|m| m.extracted.title)
+                .filter(|t| !t.is_empty());
+            DocumentRow { document: d, title }
+        })
+        .collect())
+}
+
+#[derive(Debug, Serialize)]
+pub struct DocumentDetail {
+    pub document: StoredDocument,
+    pub metadata: Option<DocumentMetadata>,
+    pub summaries: Vec<StoredSummary>,
+}
+
+#[tauri::command]
+pub async fn document_get(service: State<'_, Arc<Service>>, document_id: i64) -> AppResult<DocumentDetail> {
+    let document = service.store.document(document_id).await?;
+    let metadata = document.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok());
+    let summaries = service.store.summaries(document_id).await?;
+    Ok(DocumentDetail {
+        document,
+        metadata,
+        summaries,
+    })
+}
+
+#[tauri::command]
+pub async fn document_delete(service: State<'_, Arc<Service>>, document_id: i64) -> AppResult<()> {
+    Ok(service.store.delete_document(document_id).await?)
+}
+
+/// A new chat about the document; returns the conversation id.
+#[tauri::command]
+pub async fn document_chat(service: State<'_, Arc<Service>>, document_id: i64) -> AppResult<i64> {
+    Ok(service.documents().await?.start_chat(document_id).await?.id)
+}
