@@ -42,6 +42,15 @@ pub struct BenchArgs {
     /// Run llama.cpp's `llama-batched-bench` at this path for the --parallel figures
     #[arg(long, value_name = "PATH")]
     pub batched_anchor: Option<PathBuf>,
+    /// Document ingest throughput (extract + chunk) over these files, instead of the model tests
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub ingest: Vec<PathBuf>,
+    /// Map stage of this long document's summary, batched vs one chunk at a time
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Chunk size for --summary
+    #[arg(long, default_value_t = 512, value_name = "TOKENS")]
+    pub chunk_tokens: usize,
     /// Also write the report as JSON to this file
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -121,6 +130,9 @@ pub async fn run(global: &Global, mut args: BenchArgs) -> Result<u8> {
     let threads = global
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if !args.ingest.is_empty() || args.summary.is_some() {
+        return documents(global, &args, &model, threads).await;
+    }
     let flash_attention = args.flash_attn.map(|f| matches!(f, OnOff::On));
     let parallel = args.parallel.iter().copied().max().unwrap_or(1).max(2);
     let config = EngineConfig {
@@ -333,4 +345,49 @@ fn run_anchor(
     }
     let out = run_tool(cmd, bin)?;
     serde_json::from_slice(&out.stdout).with_context(|| format!("reading {}'s JSON output", bin.display()))
+}
+
+async fn documents(global: &Global, args: &BenchArgs, model: &Path, threads: usize) -> Result<u8> {
+    let mut report = serde_json::Map::new();
+    if !args.ingest.is_empty() {
+        let r = crate::bench_docs::ingest(model, &args.ingest, args.repetitions)?;
+        if !args.json {
+            println!(
+                "ingest: {} files ({} refused), {} PDF pages in {:.2} s — {:.0} documents/min, {:.0} pages/s",
+                r.files, r.failed, r.pages, r.seconds, r.documents_per_minute, r.pages_per_second
+            );
+        }
+        report.insert("ingest".into(), serde_json::to_value(r)?);
+    }
+    if let Some(file) = &args.summary {
+        let config = EngineConfig {
+            threads: Some(threads),
+            context_size: global.ctx_size,
+            parallel: args.parallel.first().copied().unwrap_or(4),
+            chat_template: global.chat_template.clone(),
+            ..EngineConfig::new(model)
+        };
+        let r = crate::bench_docs::summary(config, file, args.chunk_tokens).await?;
+        if !args.json {
+            println!(
+                "summary map of {} ({} chunks, {} slots): batched {:.1} s, one at a time {:.1} s — {:.2}x",
+                file.display(),
+                r.chunks,
+                r.slots,
+                r.batched_map_seconds,
+                r.sequential_map_seconds,
+                r.speedup
+            );
+        }
+        report.insert("summary".into(), serde_json::to_value(r)?);
+    }
+    let json = serde_json::Value::Object(report);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    }
+    if let Some(out) = &args.out {
+        std::fs::write(out, serde_json::to_string_pretty(&json)?)
+            .with_context(|| format!("writing {}", out.display()))?;
+    }
+    Ok(0)
 }

@@ -3,6 +3,7 @@
 //! the README (0 ok, 1 error, 2 usage, 3 model problem, 4 not found, 130 interrupted).
 
 mod bench;
+mod bench_docs;
 mod chat;
 mod context;
 mod documents;
