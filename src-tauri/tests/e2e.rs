@@ -238,7 +238,13 @@ async fn dropped_files_are_summarized_with_progress_and_metadata() {
 
     // Another start: the document is in the list, searchable.
     let app = desktop.launch().await;
+    app.wait_ready().await;
     app.click("#nav-documents").await;
+    app.until(
+        "the documents view",
+        "return !document.getElementById('documents-view').hidden",
+    )
+    .await;
     app.type_into("#doc-search", "Murdock").await;
     app.until(
         "the search hit",
