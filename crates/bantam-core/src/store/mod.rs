@@ -34,8 +34,20 @@ impl Store {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
         let store = Self::open_unmigrated(path).await?;
-        MIGRATOR.run(&store.pool).await?;
-        Ok(store)
+        // Two processes opening a new database at once (the app and the CLI) race on the
+        // first migration; the loser's transaction rolls back, and a retry sees the
+        // winner's work as applied.
+        let mut tries = 0;
+        loop {
+            match MIGRATOR.run(&store.pool).await {
+                Ok(()) => return Ok(store),
+                Err(_) if tries < 3 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Opens without migrating: for tests that start from an older schema.
