@@ -257,7 +257,12 @@ async function renderDetail() {
   const summary = article.querySelector<HTMLElement>(".doc-summary")!;
   summary.innerHTML = text ? renderMarkdown(text) : "";
   summary.dataset.raw = text;
-  if (job?.status === "failed") summary.innerHTML = `<p class="error"></p>`, (summary.firstChild!.textContent = job.error);
+  if (job?.status === "failed") {
+    const p = document.createElement("p");
+    p.className = "error";
+    p.textContent = job.error;
+    summary.replaceChildren(p);
+  }
   if (metadata) {
     const ul = article.querySelector(".points")!;
     for (const p of metadata.key_points) {

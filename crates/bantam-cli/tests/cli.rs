@@ -1,21 +1,13 @@
 //! The real `bantam` binary on the real test model, each test in its own data directory.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use bantam_core::paths::test_model;
+use common::bantam;
 use serde_json::Value;
-
-/// `bantam` with a private data directory and no model chosen through the environment.
-fn bantam(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bantam"));
-    cmd.env_remove("BANTAM_MODEL")
-        .env("BANTAM_DATA_DIR", data)
-        .env("BANTAM_THREADS", "2")
-        .env("BANTAM_CTX_SIZE", "2048")
-        .stdin(Stdio::null());
-    cmd
-}
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("bantam runs")

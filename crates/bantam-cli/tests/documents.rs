@@ -10,15 +10,12 @@ use bantam_core::store::JobState;
 use bantam_core::Store;
 use serde_json::Value;
 
+mod common;
+
+/// `bantam` on the test model.
 fn bantam(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bantam"));
-    cmd.env_remove("BANTAM_MODEL")
-        .env("BANTAM_DATA_DIR", data)
-        .env("BANTAM_THREADS", "2")
-        .env("BANTAM_CTX_SIZE", "2048")
-        .arg("--model")
-        .arg(test_model())
-        .stdin(Stdio::null());
+    let mut cmd = common::bantam(data);
+    cmd.arg("--model").arg(test_model());
     cmd
 }
 

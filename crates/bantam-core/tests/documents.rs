@@ -183,8 +183,8 @@ async fn short_documents_take_one_pass_and_can_be_asked_about() {
 
     // Clipboard text is a document too; the same text is the same document.
     let clip = "Meeting notes: the budget for 2027 is 40,000 EUR. Alice signs the contract on Friday.";
-    let a = docs
-        .summarize(
+    let clipboard = || async {
+        docs.summarize(
             Target::Text {
                 name: "Clipboard".into(),
                 text: clip.into(),
@@ -194,19 +194,10 @@ async fn short_documents_take_one_pass_and_can_be_asked_about() {
         )
         .finish()
         .await
-        .expect("clipboard");
-    let b = docs
-        .summarize(
-            Target::Text {
-                name: "Clipboard".into(),
-                text: clip.into(),
-            },
-            SummaryLength::Tldr,
-            false,
-        )
-        .finish()
-        .await
-        .expect("clipboard again");
+        .expect("clipboard")
+    };
+    let a = clipboard().await;
+    let b = clipboard().await;
     assert_eq!(a.document_id, b.document_id);
     assert!(b.cached);
 }

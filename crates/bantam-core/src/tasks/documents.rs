@@ -720,10 +720,6 @@ impl SummaryRun {
         }
         Err(Error::EngineStopped)
     }
-
-    pub fn cancel(&self) {
-        self.task.abort();
-    }
 }
 
 impl Drop for SummaryRun {
