@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 const CATALOG: &str = include_str!("../../../models/catalog.toml");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
     Tiny,
@@ -36,6 +36,8 @@ pub struct CatalogEntry {
     pub best_for: String,
     #[serde(default)]
     pub default: bool,
+    /// Layer and head counts, for the memory estimate before the file is here.
+    pub shape: crate::fit::Shape,
 }
 
 impl CatalogEntry {

@@ -53,6 +53,9 @@ pub enum Error {
     #[error("the engine has stopped")]
     EngineStopped,
 
+    #[error("the model was unloaded (switched or paused) before this request started")]
+    Unloaded,
+
     #[error("{what} not found: {id}")]
     NotFound { what: &'static str, id: String },
 

@@ -217,6 +217,34 @@ impl GgufHeader {
         self.metadata.get(&format!("{arch}.{key}")).and_then(Value::as_u64)
     }
 
+    /// The dimensions that decide memory use beyond the weights, where the header has them.
+    pub fn shape(&self) -> Option<crate::fit::Shape> {
+        let heads = self.arch_u64("attention.head_count")?;
+        let embedding = self.arch_u64("embedding_length")?;
+        let head_dim = self
+            .arch_u64("attention.key_length")
+            .unwrap_or(embedding / heads.max(1));
+        let vocab = self
+            .arch_u64("vocab_size")
+            .or_else(|| match self.metadata.get("tokenizer.ggml.tokens") {
+                Some(Value::Array { len, .. }) => Some(*len),
+                _ => None,
+            })?;
+        Some(crate::fit::Shape {
+            layers: self.arch_u64("block_count")? as u32,
+            kv_heads: self.arch_u64("attention.head_count_kv").unwrap_or(heads) as u32,
+            head_dim: head_dim as u32,
+            embedding: embedding as u32,
+            feed_forward: self.arch_u64("feed_forward_length").unwrap_or(embedding * 4) as u32,
+            vocab: vocab as u32,
+        })
+    }
+
+    /// Bytes of tensor data (the weights), from the tensor table.
+    pub fn weight_bytes(&self) -> u64 {
+        self.tensors.iter().filter_map(TensorInfo::bytes).sum()
+    }
+
     pub fn info(&self) -> ModelFileInfo {
         let quantization = self
             .metadata

@@ -349,3 +349,31 @@ async fn tokenize_uses_the_model_vocabulary() {
     assert!(!plain.is_empty() && plain.len() < 5);
     assert!(with_bos.len() >= plain.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unloading_ends_running_answers_cleanly_and_refuses_queued_ones() {
+    let engine = common::engine_with(|c| c.parallel = 1).await;
+    let long = || Request::prompt("Count from one to one thousand:").with_sampling(Sampling::greedy(4000));
+    let mut running = engine.submit(long()).unwrap();
+    // Wait until it is really generating, then queue a second one behind it.
+    loop {
+        match running.next().await.expect("events") {
+            Event::Token(_) => break,
+            Event::Failed(e) => panic!("{e}"),
+            _ => {}
+        }
+    }
+    let queued = engine.submit(long()).unwrap();
+    engine.shutdown(Duration::from_millis(300)).await;
+    let done = running.collect().await.expect("the running answer ends, not fails");
+    assert_eq!(done.finish_reason, FinishReason::Cancelled);
+    assert!(done.usage.generated_tokens > 0);
+    assert!(matches!(queued.collect().await, Err(Error::Unloaded)));
+    // The model is gone: the handle still exists but answers nothing.
+    let after = engine.submit(long());
+    let failed = match after {
+        Err(e) => e,
+        Ok(g) => g.collect().await.unwrap_err(),
+    };
+    assert!(matches!(failed, Error::EngineStopped), "{failed}");
+}

@@ -110,6 +110,11 @@ pub(crate) enum Command {
         add_special: bool,
         reply: oneshot::Sender<Vec<i32>>,
     },
+    /// Stop taking work, let running answers go on for `grace`, then end them (as
+    /// cancelled, keeping their text) and free the model.
+    Shutdown {
+        grace: std::time::Duration,
+    },
 }
 
 #[derive(Default)]
@@ -242,6 +247,18 @@ impl Engine {
         Ok((value, completion))
     }
 
+    /// Unloads the model: queued requests fail with [`Error::Unloaded`], running answers
+    /// get `grace` to finish and are then ended as cancelled (their text so far kept).
+    /// Resolves once the model's memory is freed, even while other handles still exist
+    /// (they then get [`Error::EngineStopped`]).
+    pub async fn shutdown(&self, grace: std::time::Duration) {
+        let _ = self.inner.tx.send(Command::Shutdown { grace });
+        let thread = self.inner.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+
     /// Tokenizes text with the model's tokenizer (e.g. to measure a chunk).
     pub async fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<i32>> {
         let (reply, rx) = oneshot::channel();
@@ -341,4 +358,21 @@ impl Drop for Generation {
             self.cancel.cancel();
         }
     }
+}
+
+/// The GPUs (and integrated GPUs) the built-in llama.cpp backends can offload to.
+pub fn gpus() -> Vec<crate::hardware::Gpu> {
+    use llama_cpp_2::LlamaBackendDeviceType as T;
+    llama_cpp_2::list_llama_ggml_backend_devices()
+        .into_iter()
+        .filter(|d| matches!(d.device_type, T::Gpu | T::IntegratedGpu))
+        .map(|d| crate::hardware::Gpu {
+            integrated: matches!(d.device_type, T::IntegratedGpu),
+            name: d.name,
+            description: d.description,
+            backend: d.backend,
+            memory_total: d.memory_total as u64,
+            memory_free: d.memory_free as u64,
+        })
+        .collect()
 }

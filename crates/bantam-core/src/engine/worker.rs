@@ -83,6 +83,7 @@ pub(crate) fn run(
         rx,
         counters,
         tick: 0,
+        closing: None,
     };
     if ready.send(Ok(info)).is_err() {
         return;
@@ -306,6 +307,8 @@ struct Worker<'m> {
     rx: mpsc::UnboundedReceiver<Command>,
     counters: Arc<Counters>,
     tick: u64,
+    /// Set by `Shutdown`: running answers may go on until then.
+    closing: Option<std::time::Instant>,
 }
 
 impl Worker<'_> {
@@ -328,6 +331,21 @@ impl Worker<'_> {
                         }
                         break;
                     }
+                }
+            }
+            if let Some(deadline) = self.closing {
+                for p in self.pending.drain(..) {
+                    let _ = p.events.send(Event::Failed(Error::Unloaded));
+                }
+                let running: Vec<usize> = (0..self.slots.len())
+                    .filter(|&i| self.slots[i].active.is_some())
+                    .collect();
+                if running.is_empty() || std::time::Instant::now() >= deadline {
+                    for i in running {
+                        self.finish(i, FinishReason::Cancelled);
+                    }
+                    self.publish_counts();
+                    return;
                 }
             }
             self.admit();
@@ -376,6 +394,9 @@ impl Worker<'_> {
                 {
                     self.finish(i, FinishReason::Cancelled);
                 }
+            }
+            Command::Shutdown { grace } => {
+                self.closing = Some(std::time::Instant::now() + grace);
             }
             Command::Tokenize {
                 text,

@@ -3,6 +3,7 @@
 
 mod conversations;
 mod documents;
+mod downloads;
 mod jobs;
 mod models;
 pub mod settings;
@@ -17,6 +18,7 @@ use sqlx::SqlitePool;
 
 pub use conversations::{Conversation, MessageStats, SearchHit, StoredMessage};
 pub use documents::{NewDocument, StoredChunk, StoredDocument, StoredSummary};
+pub use downloads::{DownloadRow, DownloadStatus, NewDownload};
 pub use jobs::{Job, JobState};
 pub use models::ImportedModel;
 

@@ -1,0 +1,336 @@
+//! Will a model fit this machine? An estimate of the memory a loaded model takes —
+//! weights + KV cache + llama.cpp's compute and output buffers — at a given context size
+//! and number of slots, and a verdict against [`Hardware`]. The formulas follow what
+//! llama.cpp allocates (f16 KV cache per layer and slot; a compute buffer dominated by
+//! one micro-batch of logits); `docs/models.md` records how close they come.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{CatalogEntry, Tier};
+use crate::error::Result;
+use crate::gguf::GgufHeader;
+use crate::hardware::Hardware;
+
+/// The dimensions that decide memory use beyond the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shape {
+    pub layers: u32,
+    pub kv_heads: u32,
+    pub head_dim: u32,
+    pub embedding: u32,
+    pub feed_forward: u32,
+    pub vocab: u32,
+}
+
+/// How the engine will be set up: what the estimate depends on besides the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    /// Tokens per slot.
+    pub context_size: u32,
+    pub parallel: u32,
+    /// Micro-batch size (the engine uses its batch size).
+    pub ubatch: u32,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        // The desktop app's engine: 4k tokens, two slots (a chat and the popup).
+        Self {
+            context_size: 4096,
+            parallel: 2,
+            ubatch: 512,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MemoryEstimate {
+    pub weights: u64,
+    pub kv_cache: u64,
+    /// Compute and output buffers as far as they are touched.
+    pub buffers: u64,
+    /// What the process really holds once loaded and used (weights + KV + buffers).
+    pub total: u64,
+    /// What a GPU must have free: llama.cpp reserves the worst-case compute buffer (a whole
+    /// micro-batch of logits) up front in device memory, where on the CPU those pages are
+    /// never touched because the engine only asks for each sequence's last logits.
+    pub gpu_total: u64,
+}
+
+/// Memory a model with `shape` and `weights` bytes of tensors takes when loaded.
+pub fn estimate(shape: &Shape, weights: u64, budget: &Budget) -> MemoryEstimate {
+    let parallel = budget.parallel.max(1) as u64;
+    let cells = budget.context_size as u64 * parallel;
+    // K and V, f16, per layer; llama.cpp clears the buffer, so all of it is resident.
+    let kv_cache = shape.layers as u64 * shape.kv_heads as u64 * shape.head_dim as u64 * 2 * 2 * cells;
+    let ubatch = budget.ubatch as u64;
+    let vocab = shape.vocab as u64;
+    // The widest f32 activations of one micro-batch, and each sequence's logits.
+    let activations = ubatch * 4 * (shape.feed_forward as u64 + 2 * shape.embedding as u64) * 3 / 2;
+    let logits = vocab * 4 * parallel;
+    // Graph metadata, thread scratch and allocator slack, measured at ~20 MB on CPU.
+    const OVERHEAD: u64 = 20 << 20;
+    let buffers = activations + logits + OVERHEAD;
+    let total = weights + kv_cache + buffers;
+    MemoryEstimate {
+        weights,
+        kv_cache,
+        buffers,
+        total,
+        gpu_total: total + vocab * 4 * ubatch,
+    }
+}
+
+/// Estimate for a GGUF file on disk, from its header (exact tensor sizes).
+pub fn estimate_file(path: &Path, budget: &Budget) -> Result<Option<MemoryEstimate>> {
+    let header = GgufHeader::read(path)?;
+    Ok(header
+        .shape()
+        .map(|shape| estimate(&shape, header.weight_bytes(), budget)))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    /// Fits in a GPU's free memory: fully offloaded, fastest.
+    Gpu,
+    /// Fits in the memory available now; runs on the CPU (or partly offloaded).
+    Ram,
+    /// Needs more memory than is available.
+    TooBig,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub fit: Fit,
+    pub estimate: MemoryEstimate,
+    /// One line for a person: why this verdict.
+    pub reason: String,
+}
+
+/// Leave this share of memory free for the OS, the app and the user's other programs.
+const HEADROOM: f64 = 1.15;
+
+pub fn judge(estimate: MemoryEstimate, hw: &Hardware) -> Verdict {
+    let need = (estimate.total as f64 * HEADROOM) as u64;
+    let gpu_need = (estimate.gpu_total as f64 * HEADROOM) as u64;
+    let gb = |b: u64| format!("{:.1} GB", b as f64 / 1e9);
+    if let Some(gpu) = hw.best_gpu().filter(|g| g.memory_free >= gpu_need) {
+        return Verdict {
+            fit: Fit::Gpu,
+            estimate,
+            reason: format!(
+                "needs {}; {} has {} free",
+                gb(estimate.gpu_total),
+                gpu.description,
+                gb(gpu.memory_free)
+            ),
+        };
+    }
+    if hw.available_ram >= need {
+        Verdict {
+            fit: Fit::Ram,
+            estimate,
+            reason: format!(
+                "needs {}; {} of memory available",
+                gb(estimate.total),
+                gb(hw.available_ram)
+            ),
+        }
+    } else {
+        Verdict {
+            fit: Fit::TooBig,
+            estimate,
+            reason: format!(
+                "needs {} but only {} of {} is available",
+                gb(estimate.total),
+                gb(hw.available_ram),
+                gb(hw.total_ram)
+            ),
+        }
+    }
+}
+
+/// A catalogue entry's verdict: from its file's header when downloaded, else from the
+/// catalogue's shape and size.
+pub fn judge_entry(entry: &CatalogEntry, models_dir: &Path, hw: &Hardware, budget: &Budget) -> Verdict {
+    let path = entry.local_path(models_dir);
+    let from_file = path
+        .is_file()
+        .then(|| estimate_file(&path, budget).ok().flatten())
+        .flatten();
+    judge(
+        from_file.unwrap_or_else(|| estimate(&entry.shape, entry.size_bytes, budget)),
+        hw,
+    )
+}
+
+/// The model to suggest for each tier on this machine: the first in catalogue order
+/// (the catalogue lists each tier best first) that fits, preferring a GPU fit. Test-only
+/// entries (no download URL) are never suggested.
+pub fn recommend<'a>(entries: &'a [(CatalogEntry, Verdict)]) -> Vec<(Tier, &'a CatalogEntry)> {
+    let mut out = Vec::new();
+    for tier in [Tier::Tiny, Tier::Small, Tier::Workhorse] {
+        let candidates = || entries.iter().filter(move |(e, _)| e.tier == tier && e.url.is_some());
+        let pick = candidates()
+            .find(|(_, v)| v.fit == Fit::Gpu)
+            .or_else(|| candidates().find(|(_, v)| v.fit == Fit::Ram));
+        if let Some((e, _)) = pick {
+            out.push((tier, e));
+        }
+    }
+    out
+}
+
+/// The estimate next to what loading really cost this process.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryCheck {
+    pub estimate: MemoryEstimate,
+    /// Resident memory added by loading the model and running one full micro-batch.
+    pub measured: u64,
+    /// `(estimate − measured) / measured`.
+    pub error: f64,
+}
+
+/// Loads `path` with `budget`, prefills one full micro-batch (so the compute buffer and
+/// every layer's weights are touched) and compares the growth of resident memory with
+/// the estimate. Linux only (it reads `/proc/self/statm`); the process should not be
+/// doing anything else meanwhile.
+pub async fn check_estimate(path: &Path, budget: &Budget) -> Result<Option<MemoryCheck>> {
+    use crate::engine::{Engine, EngineConfig, Request, Sampling};
+    let Some(estimate) = estimate_file(path, budget)? else {
+        return Ok(None);
+    };
+    let Some(before) = resident_bytes() else {
+        return Ok(None);
+    };
+    let engine = Engine::start(EngineConfig {
+        context_size: budget.context_size,
+        parallel: budget.parallel as usize,
+        batch_size: budget.ubatch,
+        ..EngineConfig::new(path)
+    })
+    .await?;
+    let prompt = "The quick brown fox jumps over the lazy dog. ".repeat(budget.ubatch as usize / 8);
+    engine
+        .complete(Request::prompt(prompt).with_sampling(Sampling::greedy(4)))
+        .await?;
+    let after = resident_bytes().unwrap_or(before);
+    drop(engine);
+    let measured = after.saturating_sub(before).max(1);
+    Ok(Some(MemoryCheck {
+        estimate,
+        measured,
+        error: (estimate.total as f64 - measured as f64) / measured as f64,
+    }))
+}
+
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc_sysconf_pagesize() };
+    Some(pages * page)
+}
+
+#[cfg(target_os = "linux")]
+unsafe fn libc_sysconf_pagesize() -> u64 {
+    extern "C" {
+        fn sysconf(name: i32) -> i64;
+    }
+    // _SC_PAGESIZE is 30 on Linux.
+    sysconf(30).max(4096) as u64
+}
+
+#[cfg(not(target_os = "linux"))]
+unsafe fn libc_sysconf_pagesize() -> u64 {
+    4096
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hardware::Gpu;
+
+    fn machine(ram_gb: f64, gpu_gb: Option<f64>) -> Hardware {
+        let b = |g: f64| (g * 1e9) as u64;
+        Hardware {
+            total_ram: b(ram_gb),
+            available_ram: b(ram_gb * 0.7),
+            cpu_threads: 8,
+            backend: "cuda",
+            gpus: gpu_gb
+                .map(|g| Gpu {
+                    name: "CUDA0".into(),
+                    description: "Test GPU".into(),
+                    backend: "CUDA".into(),
+                    memory_total: b(g),
+                    memory_free: b(g * 0.9),
+                    integrated: false,
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn kv_cache_matches_llama_cpp_for_smollm2() {
+        // llama.cpp logs "KV buffer size = 180.00 MiB" for SmolLM2-135M at 4096 × 2.
+        let shape = Shape {
+            layers: 30,
+            kv_heads: 3,
+            head_dim: 64,
+            embedding: 576,
+            feed_forward: 1536,
+            vocab: 49152,
+        };
+        let e = estimate(&shape, 96_574_432, &Budget::default());
+        assert_eq!(e.kv_cache, 180 << 20);
+        assert_eq!(e.total, e.weights + e.kv_cache + e.buffers);
+        // Twice the slots, twice the cache; the weights do not change.
+        let e4 = estimate(
+            &shape,
+            96_574_432,
+            &Budget {
+                parallel: 4,
+                ..Budget::default()
+            },
+        );
+        assert_eq!(e4.kv_cache, 2 * e.kv_cache);
+        assert_eq!(e4.weights, e.weights);
+    }
+
+    #[test]
+    fn verdicts_follow_the_machine_and_recommendations_the_tiers() {
+        let entries = crate::catalog::catalog().unwrap();
+        let budget = Budget::default();
+        let judged = |hw: &Hardware| {
+            entries
+                .iter()
+                .map(|e| (e.clone(), judge(estimate(&e.shape, e.size_bytes, &budget), hw)))
+                .collect::<Vec<_>>()
+        };
+        // An 8 GB laptop without GPU: 3B models fit in RAM, 7B ones do not.
+        let laptop = judged(&machine(8.0, None));
+        let verdict = |j: &[(CatalogEntry, Verdict)], id: &str| j.iter().find(|(e, _)| e.id == id).unwrap().1.fit;
+        assert_eq!(verdict(&laptop, "llama-3.2-3b-instruct"), Fit::Ram);
+        assert_eq!(verdict(&laptop, "qwen2.5-7b-instruct"), Fit::TooBig);
+        let rec = recommend(&laptop);
+        assert_eq!(rec.len(), 3, "one per tier");
+        assert!(rec.iter().all(|(t, e)| e.tier == *t && e.url.is_some()));
+        // A 12 GB GPU takes the 7B models.
+        let desktop = judged(&machine(32.0, Some(12.0)));
+        assert_eq!(verdict(&desktop, "qwen2.5-7b-instruct"), Fit::Gpu);
+        // A 2 GB machine gets no workhorse suggestion.
+        let tiny = judged(&machine(2.0, None));
+        assert!(recommend(&tiny).iter().all(|(t, _)| *t != Tier::Workhorse));
+        assert!(
+            judge(estimate(&entries[0].shape, 1 << 40, &budget), &machine(8.0, None))
+                .reason
+                .contains("only")
+        );
+    }
+}
