@@ -242,10 +242,4 @@ fn read_question(editor: &mut rustyline::DefaultEditor) -> Result<Option<String>
     }
 }
 
-pub fn human_params(n: u64) -> String {
-    if n >= 1_000_000_000 {
-        format!("{:.1}B", n as f64 / 1e9)
-    } else {
-        format!("{}M", n / 1_000_000)
-    }
-}
+pub use bantam_core::catalog::human_params;

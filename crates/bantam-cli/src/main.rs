@@ -9,6 +9,7 @@ mod context;
 mod documents;
 mod history;
 mod models;
+mod pull;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

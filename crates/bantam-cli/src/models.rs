@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use bantam_core::catalog::catalog;
+use bantam_core::catalog::{catalog, listing};
 use bantam_core::engine::inspect_model;
-use bantam_core::store::settings::keys;
+use bantam_core::fit::{Budget, Fit};
+use bantam_core::hardware::Hardware;
+use bantam_core::store::settings::{keys, TaskModels};
+use bantam_fetch::MIRROR_ENV;
 use clap::Subcommand;
-use serde::Serialize;
 
 use crate::chat::human_params;
 use crate::context::Context;
@@ -15,10 +17,35 @@ use crate::Global;
 
 #[derive(Subcommand, Debug)]
 pub enum ModelsCommand {
-    /// The recommended models and the ones on this machine
+    /// The recommended models and the ones on this machine, with whether each fits
     List {
         #[arg(long)]
         json: bool,
+    },
+    /// This machine's memory and GPUs, as the fit estimates see them
+    Hardware {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Download a catalogue model (by id) or a GGUF URL: resumable, sha256-checked.
+    /// Ctrl-C pauses; the same command resumes
+    Pull {
+        /// Catalogue id (see `models list`) or an http(s) URL ending in .gguf
+        name: String,
+        /// Expected sha256 of the file (catalogue models bring their own where known)
+        #[arg(long)]
+        sha256: Option<String>,
+        /// Progress and the result as JSON Lines on stdout
+        #[arg(long)]
+        json: bool,
+    },
+    /// Downloads so far: done, paused, failed
+    Downloads {
+        #[arg(long)]
+        json: bool,
+        /// Delete every unfinished download and its partial file
+        #[arg(long)]
+        clear: bool,
     },
     /// Register a local GGUF file (checked first: llama.cpp must be able to load it)
     Import {
@@ -26,6 +53,14 @@ pub enum ModelsCommand {
         /// Also make it the default model
         #[arg(long)]
         default: bool,
+    },
+    /// Use a model (catalogue id or GGUF path) by default, or for one task
+    Use {
+        #[arg(value_name = "MODEL")]
+        target: String,
+        /// chat, documents, triage or redaction (default: every task)
+        #[arg(long)]
+        task: Option<String>,
     },
     /// Show a GGUF file's architecture, size, quantization and context length
     Info {
@@ -37,92 +72,110 @@ pub enum ModelsCommand {
     Default { path: Option<PathBuf> },
 }
 
-#[derive(Serialize)]
-struct Listing {
-    id: String,
-    name: String,
-    tier: String,
-    params: String,
-    quantization: String,
-    size_bytes: u64,
-    ram_gb: Option<f64>,
-    license: Option<String>,
-    best_for: Option<String>,
-    path: Option<PathBuf>,
-    on_disk: bool,
-    default: bool,
-}
-
 pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
     let ctx = Context::open(global).await?;
     let default: Option<PathBuf> = ctx.store.get_setting(keys::DEFAULT_MODEL).await?;
+    let budget = Budget {
+        context_size: global.ctx_size,
+        ..Budget::default()
+    };
     match cmd {
         ModelsCommand::List { json } => {
-            let dir = ctx.data.models_dir();
-            let mut rows = Vec::new();
-            let imported = ctx.store.list_models().await?;
-            for e in catalog()? {
-                let path = e.local_path(&dir);
-                let on_disk = path.is_file();
-                rows.push(Listing {
-                    id: e.id.clone(),
-                    name: e.name.clone(),
-                    tier: format!("{:?}", e.tier).to_lowercase(),
-                    params: e.params.clone(),
-                    quantization: e.quantization.clone(),
-                    size_bytes: e.size_bytes,
-                    ram_gb: Some(e.ram_gb),
-                    license: Some(e.license.clone()),
-                    best_for: Some(e.best_for.clone()),
-                    default: default.as_ref() == Some(&path),
-                    path: on_disk.then_some(path),
-                    on_disk,
-                });
-            }
-            for m in imported {
-                let path = m.path();
-                if rows.iter().any(|r| r.path.as_ref() == Some(&path)) {
-                    continue;
-                }
-                rows.push(Listing {
-                    id: path
-                        .file_stem()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    name: m.name.clone(),
-                    tier: "imported".into(),
-                    params: human_params(m.parameters as u64),
-                    quantization: m.quantization.clone(),
-                    size_bytes: m.size_bytes as u64,
-                    ram_gb: None,
-                    license: None,
-                    best_for: None,
-                    on_disk: path.is_file(),
-                    default: default.as_ref() == Some(&path),
-                    path: Some(path),
-                });
-            }
+            let hw = Hardware::detect();
+            let mirror = std::env::var_os(MIRROR_ENV).is_some_and(|m| !m.is_empty());
+            let rows = listing(&ctx.store, &ctx.data.models_dir(), &hw, &budget, mirror).await?;
             if json {
                 println!("{}", serde_json::to_string(&rows)?);
             } else {
                 println!(
-                    "  {:<34} {:<10} {:>6} {:<7} {:>8}  STATUS",
-                    "MODEL", "TIER", "PARAMS", "QUANT", "SIZE"
+                    "  {:<36} {:<10} {:>6} {:<7} {:>8} {:>8}  {:<8} STATUS",
+                    "MODEL", "TIER", "PARAMS", "QUANT", "SIZE", "MEMORY", "FIT"
                 );
                 for r in &rows {
-                    let status = if r.on_disk { "on disk" } else { "not downloaded" };
+                    let status = match (&r.path, r.recommended) {
+                        (Some(_), _) => "on disk",
+                        (None, true) => "recommended",
+                        (None, false) => "",
+                    };
+                    let (memory, fit) = match &r.fit {
+                        Some(v) => (human_bytes(v.estimate.total), fit_word(v.fit)),
+                        None => ("-".into(), "?"),
+                    };
                     println!(
-                        "{:<2}{:<34} {:<10} {:>6} {:<7} {:>8}  {status}",
+                        "{:<2}{:<36} {:<10} {:>6} {:<7} {:>8} {:>8}  {:<8} {status}",
                         if r.default { "*" } else { "" },
                         r.name,
                         r.tier,
                         r.params,
                         r.quantization,
-                        human_bytes(r.size_bytes)
+                        human_bytes(r.size_bytes),
+                        memory,
+                        fit
                     );
                 }
+                eprintln!(
+                    "memory at {} tokens × {} slots; {} of {} RAM available{}",
+                    budget.context_size,
+                    budget.parallel,
+                    human_bytes(hw.available_ram),
+                    human_bytes(hw.total_ram),
+                    hw.best_gpu()
+                        .map(|g| format!(", {} with {} free", g.description, human_bytes(g.memory_free)))
+                        .unwrap_or_default()
+                );
                 if default.is_none() {
-                    eprintln!("no default model set: `bantam models import PATH --default`");
+                    eprintln!("no default model set: `bantam models pull ID` then `bantam models use ID`");
+                }
+            }
+        }
+        ModelsCommand::Hardware { json } => {
+            let hw = Hardware::detect();
+            if json {
+                println!("{}", serde_json::to_string(&hw)?);
+            } else {
+                println!(
+                    "memory         {} total, {} available",
+                    human_bytes(hw.total_ram),
+                    human_bytes(hw.available_ram)
+                );
+                println!("cpu threads    {}", hw.cpu_threads);
+                println!("gpu backend    {}", hw.backend);
+                if hw.gpus.is_empty() {
+                    println!("gpus           none usable by this build");
+                }
+                for g in &hw.gpus {
+                    println!(
+                        "gpu            {} ({}, {}): {} free of {}",
+                        g.description,
+                        g.name,
+                        g.backend,
+                        human_bytes(g.memory_free),
+                        human_bytes(g.memory_total)
+                    );
+                }
+            }
+        }
+        ModelsCommand::Pull { name, sha256, json } => {
+            return crate::pull::pull(&ctx, &name, sha256.as_deref(), json).await
+        }
+        ModelsCommand::Downloads { json, clear } => return crate::pull::downloads(&ctx, json, clear).await,
+        ModelsCommand::Use { target, task } => {
+            let path = resolve_model(&ctx, &target)?;
+            let info = inspect_model(&path).await?;
+            ctx.store.upsert_model(&path, &info).await?;
+            match task {
+                None => {
+                    ctx.store.set_setting(keys::DEFAULT_MODEL, &path).await?;
+                    eprintln!("default model: {}", path.display());
+                }
+                Some(task) => {
+                    let mut tasks = ctx.store.task_models().await?;
+                    let slot = tasks.slot(&task).ok_or_else(|| {
+                        anyhow::anyhow!("unknown task {task:?}: one of {}", TaskModels::TASKS.join(", "))
+                    })?;
+                    *slot = Some(path.clone());
+                    ctx.store.set_setting(keys::TASK_MODELS, &tasks).await?;
+                    eprintln!("{task} will use {}", path.display());
                 }
             }
         }
@@ -192,7 +245,28 @@ pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
     Ok(0)
 }
 
-fn human_bytes(n: u64) -> String {
+/// A catalogue id (the file must be downloaded) or a path to a GGUF file.
+fn resolve_model(ctx: &Context, model: &str) -> Result<PathBuf> {
+    if let Some(entry) = catalog()?.into_iter().find(|e| e.id == model) {
+        let path = entry.local_path(&ctx.data.models_dir());
+        if !path.is_file() {
+            anyhow::bail!("{model} is not downloaded yet: `bantam models pull {model}`");
+        }
+        return Ok(path);
+    }
+    let path = PathBuf::from(model);
+    Ok(std::fs::canonicalize(&path).unwrap_or(path))
+}
+
+fn fit_word(fit: Fit) -> &'static str {
+    match fit {
+        Fit::Gpu => "gpu",
+        Fit::Ram => "ram",
+        Fit::TooBig => "too big",
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
     match n {
         0..=999_999 => format!("{} kB", n / 1000),
         1_000_000..=999_999_999 => format!("{} MB", n / 1_000_000),

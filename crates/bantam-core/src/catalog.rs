@@ -67,6 +67,108 @@ pub async fn default_model(store: &crate::Store, models_dir: &Path) -> Result<Op
     Ok(entries.iter().map(|e| e.local_path(models_dir)).find(|p| p.is_file()))
 }
 
+/// One row of the Models view and `bantam models list`: a catalogue model (downloaded or
+/// not) or an imported file, with its memory verdict for this machine.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelListing {
+    /// Catalogue id, or the file's stem for imported models.
+    pub id: String,
+    pub name: String,
+    /// `tiny` / `small` / `workhorse`, or `imported`.
+    pub tier: String,
+    pub params: String,
+    pub quantization: String,
+    pub size_bytes: u64,
+    pub license: Option<String>,
+    pub best_for: Option<String>,
+    /// Where the file is, when it is on this machine.
+    pub path: Option<PathBuf>,
+    /// The model loaded when none is named.
+    pub default: bool,
+    /// The suggestion for its tier on this machine.
+    pub recommended: bool,
+    /// A catalogue model that can be downloaded (it has a URL, or a mirror is set).
+    pub downloadable: bool,
+    pub fit: Option<crate::fit::Verdict>,
+}
+
+/// The catalogue and the imported models, judged against `hw` at `budget`.
+pub async fn listing(
+    store: &crate::Store,
+    models_dir: &Path,
+    hw: &crate::hardware::Hardware,
+    budget: &crate::fit::Budget,
+    mirror: bool,
+) -> Result<Vec<ModelListing>> {
+    use crate::fit::{estimate_file, judge, judge_entry, recommend};
+    let default: Option<PathBuf> = store.get_setting(crate::store::settings::keys::DEFAULT_MODEL).await?;
+    let judged: Vec<_> = catalog()?
+        .into_iter()
+        .map(|e| {
+            let v = judge_entry(&e, models_dir, hw, budget);
+            (e, v)
+        })
+        .collect();
+    let recommended: Vec<String> = recommend(&judged).into_iter().map(|(_, e)| e.id.clone()).collect();
+    let mut rows: Vec<ModelListing> = judged
+        .iter()
+        .map(|(e, v)| {
+            let path = e.local_path(models_dir);
+            let on_disk = path.is_file();
+            ModelListing {
+                id: e.id.clone(),
+                name: e.name.clone(),
+                tier: format!("{:?}", e.tier).to_lowercase(),
+                params: e.params.clone(),
+                quantization: e.quantization.clone(),
+                size_bytes: e.size_bytes,
+                license: Some(e.license.clone()),
+                best_for: Some(e.best_for.clone()),
+                default: default.as_ref() == Some(&path),
+                recommended: recommended.contains(&e.id),
+                downloadable: e.url.is_some() || mirror,
+                fit: Some(v.clone()),
+                path: on_disk.then_some(path),
+            }
+        })
+        .collect();
+    for m in store.list_models().await? {
+        let path = m.path();
+        if rows.iter().any(|r| r.path.as_ref() == Some(&path)) {
+            continue;
+        }
+        let fit = estimate_file(&path, budget).ok().flatten().map(|e| judge(e, hw));
+        rows.push(ModelListing {
+            id: path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            name: m.name.clone(),
+            tier: "imported".into(),
+            params: human_params(m.parameters.max(0) as u64),
+            quantization: m.quantization.clone(),
+            size_bytes: m.size_bytes.max(0) as u64,
+            license: None,
+            best_for: None,
+            default: default.as_ref() == Some(&path),
+            recommended: false,
+            downloadable: false,
+            fit,
+            path: path.is_file().then_some(path),
+        });
+    }
+    Ok(rows)
+}
+
+/// `135M`, `1.2B`.
+pub fn human_params(n: u64) -> String {
+    if n >= 1_000_000_000 {
+        format!("{:.1}B", n as f64 / 1e9)
+    } else {
+        format!("{}M", n / 1_000_000)
+    }
+}
+
 pub fn catalog() -> Result<Vec<CatalogEntry>> {
     toml::from_str::<File>(CATALOG)
         .map(|f| f.model)
