@@ -8,6 +8,8 @@ pub enum AppError {
     Core(#[from] bantam_core::Error),
     #[error(transparent)]
     Tauri(#[from] tauri::Error),
+    #[error(transparent)]
+    Download(#[from] bantam_fetch::DownloadError),
     #[error("{0}")]
     Message(String),
 }

@@ -35,6 +35,7 @@ pub fn run() {
         }))
         .plugin(hotkey::plugin())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![autostart::HIDDEN_FLAG]),
@@ -51,8 +52,16 @@ pub fn run() {
             commands::engine::engine_status,
             commands::engine::engine_pause,
             commands::engine::engine_resume,
-            commands::engine::models_available,
-            commands::engine::model_select,
+            commands::models::models_overview,
+            commands::models::model_download,
+            commands::models::download_pause,
+            commands::models::download_resume,
+            commands::models::download_remove,
+            commands::models::model_import,
+            commands::models::model_import_pick,
+            commands::models::model_select,
+            commands::models::model_task_set,
+            commands::models::model_delete,
             commands::settings::settings_get,
             commands::settings::settings_set,
             commands::windows::open_main,
@@ -83,6 +92,27 @@ pub fn run() {
             });
             let settings = tauri::async_runtime::block_on(service.store.app_settings())?;
             tauri::async_runtime::block_on(service.start_loading())?;
+            // Downloads a quit or crash interrupted resume now; progress goes to the pages.
+            let downloads = tauri::async_runtime::block_on(service.downloads())?;
+            let events = handle.clone();
+            let adopter = Arc::clone(&service);
+            tauri::async_runtime::spawn(async move {
+                let mut updates = downloads.subscribe();
+                loop {
+                    match updates.recv().await {
+                        Ok(update) => {
+                            if update.status == bantam_core::store::DownloadStatus::Done {
+                                if let Err(e) = adopter.adopt_if_none(&update.file_name).await {
+                                    tracing::warn!("could not load the downloaded model: {e}");
+                                }
+                            }
+                            let _ = events.emit("download", update);
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => break,
+                    }
+                }
+            });
 
             windows::create_popup(&handle)?;
             let tray_ok = match tray::create(&handle) {

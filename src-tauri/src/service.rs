@@ -27,6 +27,8 @@ pub enum EngineState {
     },
     Ready {
         model: String,
+        /// The file loaded (two downloads of one model can share a name).
+        path: PathBuf,
         quantization: String,
         parameters: u64,
     },
@@ -80,9 +82,19 @@ pub struct Service {
     resumed: std::sync::atomic::AtomicBool,
     /// Summaries being made, by run id, so the page can cancel them.
     pub summaries: std::sync::Mutex<std::collections::HashMap<u64, tokio::task::AbortHandle>>,
-    /// `--model` / `BANTAM_MODEL` given at start-up; wins over settings.
-    model_override: Option<PathBuf>,
+    /// `BANTAM_MODEL` given at start-up: wins over settings until a model is picked in
+    /// the app.
+    model_override: std::sync::Mutex<Option<PathBuf>>,
+    /// Model downloads, started with the app.
+    downloads: std::sync::OnceLock<bantam_fetch::DownloadQueue>,
 }
+
+/// Slots: a chat and the popup at once. Each slot reserves a full context of KV cache
+/// (docs/engine.md): 4 slots would hold ~1.8 GB for a 3B model at 4k.
+pub const PARALLEL: usize = 2;
+
+/// How long answers being written may go on when the model is switched or paused.
+const UNLOAD_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Service {
     pub async fn open(data_dir: Option<PathBuf>, model_override: Option<PathBuf>) -> AppResult<Arc<Self>> {
@@ -102,7 +114,8 @@ impl Service {
             documents: Default::default(),
             resumed: Default::default(),
             summaries: Default::default(),
-            model_override,
+            model_override: std::sync::Mutex::new(model_override),
+            downloads: std::sync::OnceLock::new(),
         }))
     }
 
@@ -163,11 +176,42 @@ impl Service {
         Ok(service)
     }
 
+    /// The download queue (started on first use, on the app's runtime).
+    pub async fn downloads(&self) -> AppResult<bantam_fetch::DownloadQueue> {
+        if let Some(q) = self.downloads.get() {
+            return Ok(q.clone());
+        }
+        let downloader = bantam_fetch::Downloader::new(self.store.clone(), self.data.models_dir())?;
+        let queue = bantam_fetch::DownloadQueue::start(downloader).await?;
+        Ok(self.downloads.get_or_init(|| queue).clone())
+    }
+
+    /// A finished download becomes the model in use when there is none yet: a new
+    /// user's first download is what they want to chat with.
+    pub async fn adopt_if_none(self: &Arc<Self>, file_name: &str) -> AppResult<()> {
+        if !matches!(self.state().await, EngineState::NoModel) {
+            return Ok(());
+        }
+        let path = self.data.models_dir().join(file_name);
+        self.store
+            .set_setting(bantam_core::store::settings::keys::DEFAULT_MODEL, &path)
+            .await?;
+        self.start_loading().await
+    }
+
+    /// A model picked in the app replaces the start-up override from now on.
+    pub fn clear_override(&self) {
+        if let Ok(mut o) = self.model_override.lock() {
+            *o = None;
+        }
+    }
+
     /// The model to load: start-up override, else the default in settings, else a
     /// catalogue file in the data directory.
     pub async fn model_path(&self) -> AppResult<Option<PathBuf>> {
-        if let Some(p) = &self.model_override {
-            return Ok(Some(p.clone()));
+        let override_path = self.model_override.lock().ok().and_then(|o| o.clone());
+        if let Some(p) = override_path {
+            return Ok(Some(p));
         }
         Ok(default_model(&self.store, &self.data.models_dir()).await?)
     }
@@ -223,16 +267,14 @@ impl Service {
         };
         let settings = self.store.app_settings().await?;
         let model = display_name(&path);
-        let generation = {
+        let (generation, old) = {
             let mut slot = self.slot.write().await;
             slot.generation += 1;
-            // Drop the old engine first: two models resident at once could exhaust memory.
-            slot.engine = None;
             slot.state = EngineState::Loading {
                 model: model.clone(),
                 progress: 0.0,
             };
-            slot.generation
+            (slot.generation, slot.engine.take())
         };
         self.emit(&EngineState::Loading {
             model: model.clone(),
@@ -241,13 +283,16 @@ impl Service {
         let config = EngineConfig {
             context_size: settings.context_size,
             gpu_layers: settings.gpu_layers,
-            // A chat and the popup at once. Each slot reserves a full context of KV cache
-            // (docs/engine.md): 4 slots would hold ~1.8 GB for a 3B model at 4k.
-            parallel: 2,
+            parallel: PARALLEL,
             ..EngineConfig::new(&path)
         };
         let this = Arc::clone(self);
         tokio::spawn(async move {
+            // Unload the old model first (answers in progress get a few seconds to end):
+            // two models resident at once could exhaust memory.
+            if let Some(old) = old {
+                old.shutdown(UNLOAD_GRACE).await;
+            }
             let progress_to = Arc::clone(&this);
             let progress_model = model.clone();
             let last = std::sync::Mutex::new(0.0f32);
@@ -269,6 +314,7 @@ impl Service {
                     (
                         EngineState::Ready {
                             model: model.clone(),
+                            path: info.path.clone(),
                             quantization: info.quantization.clone(),
                             parameters: info.parameters,
                         },
@@ -288,7 +334,7 @@ impl Service {
         Ok(())
     }
 
-    /// Unloads the weights (memory is freed once running answers finish).
+    /// Unloads the weights (answers being written get a few seconds to finish).
     pub async fn pause(&self) {
         let mut slot = self.slot.write().await;
         let model = match &slot.state {
@@ -298,11 +344,14 @@ impl Service {
             EngineState::Paused { .. } | EngineState::NoModel => return,
         };
         slot.generation += 1;
-        slot.engine = None;
+        let old = slot.engine.take();
         slot.state = EngineState::Paused { model };
         let state = slot.state.clone();
         drop(slot);
         self.emit(&state);
+        if let Some(old) = old {
+            old.shutdown(UNLOAD_GRACE).await;
+        }
     }
 
     pub async fn cancel_all(&self) {

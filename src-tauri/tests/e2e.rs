@@ -254,3 +254,182 @@ async fn dropped_files_are_summarized_with_progress_and_metadata() {
     .await;
     app.quit().await;
 }
+
+/// The test model with another `general.name` (same length, so every offset stays):
+/// a second, distinguishable model to switch to.
+fn renamed_model(name: &str) -> Vec<u8> {
+    let mut bytes = std::fs::read(harness::test_model()).unwrap();
+    let old = b"Smollm2 135M 8k Lc100K Mix1 Ep2";
+    assert_eq!(name.len(), old.len());
+    let at = bytes[..1 << 16]
+        .windows(old.len())
+        .position(|w| w == old)
+        .expect("the test model's name in its header");
+    bytes[at..at + old.len()].copy_from_slice(name.as_bytes());
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_user_sees_what_fits_downloads_a_model_and_switches_between_models() {
+    use bantam_fetch::testkit::{FileServer, ServeOptions};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    let _serial = SERIAL.lock().await;
+    const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+    const B: &str = "Bantam Switch Test Model B 135M";
+    // The catalogue's test model behind a slow mirror (so progress can be seen and
+    // paused); a second model at a plain URL.
+    let mirror = FileServer::serve_bytes(
+        HashMap::from([(
+            format!("/{FILE}"),
+            Arc::new(std::fs::read(harness::test_model()).unwrap()),
+        )]),
+        ServeOptions {
+            ranges: true,
+            drop_after: None,
+            rate: Some(8 << 20),
+        },
+    )
+    .await
+    .unwrap();
+    let other = FileServer::serve_bytes(
+        HashMap::from([("/model-b.gguf".to_string(), Arc::new(renamed_model(B)))]),
+        ServeOptions {
+            ranges: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let desktop = Desktop::start();
+    let env = [("BANTAM_MODEL", None), ("BANTAM_MODEL_MIRROR", Some(mirror.base_url()))];
+    let app = desktop.launch_with(&env).await;
+    app.until(
+        "the page to say there is no model",
+        "return document.getElementById('status')?.dataset.state === 'no_model'",
+    )
+    .await;
+    app.click("#nav-models").await;
+    // Every catalogue model is judged for this machine; one is suggested per tier.
+    app.until(
+        "the catalogue with fit badges",
+        "return document.querySelectorAll('.model-row .fit').length >= 13 && \
+         !!document.querySelector('.model-row[data-id=\"llama-3.2-3b-instruct\"] .fit') && \
+         document.querySelectorAll('.model-row .recommended').length >= 2",
+    )
+    .await;
+    assert!(app.text("#model-list").await.contains("No model on this machine yet"));
+    assert!(app.text("#hw-summary").await.contains("memory free"));
+
+    // Download with a progress bar; pause; resume from where it stopped.
+    let row = ".model-row[data-id=\"smollm2-135m-instruct-q4_1\"]";
+    app.click(&format!("{row} .download")).await;
+    app.until(
+        "the progress bar to move",
+        &format!(
+            "const p = document.querySelector('{row} progress'); \
+             return !!p && p.value > 5 && p.value < 60"
+        ),
+    )
+    .await;
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("models.png")).await;
+    }
+    app.click(&format!("{row} .dl-pause")).await;
+    app.until(
+        "the download to pause",
+        &format!("return !!document.querySelector('{row} .download.paused .dl-resume')"),
+    )
+    .await;
+    app.click(&format!("{row} .dl-resume")).await;
+    // With no model yet, the first download is loaded by itself.
+    app.until(
+        "the download to finish and be in use",
+        &format!("return !!document.querySelector('{row} .in-use')"),
+    )
+    .await;
+    let resumed = mirror.seen().iter().filter_map(|s| s.range_start).max();
+    assert!(
+        resumed.is_some_and(|r| r > 0),
+        "no request resumed: {:?}",
+        mirror.seen()
+    );
+    app.until(
+        "the downloaded model to load",
+        "const s = document.getElementById('status'); \
+         return s.dataset.state === 'ready' && s.textContent.includes('SmolLM2')",
+    )
+    .await;
+
+    // A second model from a URL; switching to it answers from it.
+    app.type_into("#model-url", &other.url("model-b.gguf")).await;
+    app.click("#model-url-add").await;
+    app.until(
+        "model B to be listed",
+        &format!(
+            "return [...document.querySelectorAll('.model-row')].some(r => \
+               r.querySelector('.model-name').textContent === '{B}' && !!r.querySelector('.use'))"
+        ),
+    )
+    .await;
+    app.client
+        .execute(
+            &format!(
+                "[...document.querySelectorAll('.model-row')].find(r => \
+                   r.querySelector('.model-name').textContent === '{B}').querySelector('.use').click()"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    app.until(
+        "model B to be in use",
+        "const s = document.getElementById('status'); \
+         return s.dataset.state === 'ready' && s.textContent.includes('model-b')",
+    )
+    .await;
+    if let Some(dir) = screenshots() {
+        app.client
+            .execute("document.querySelector('.models').scrollTop = 0", vec![])
+            .await
+            .unwrap();
+        app.screenshot(&dir.join("models-in-use.png")).await;
+    }
+    let chat_model = |app: &harness::App| {
+        let client = app.client.clone();
+        async move {
+            let v = client
+                .execute_async(
+                    "const done = arguments[arguments.length - 1]; \
+                     const inv = window.__TAURI_INTERNALS__.invoke; \
+                     inv('conversations_list').then(cs => inv('conversation_messages', { conversationId: cs[0].id })) \
+                       .then(ms => done(ms.filter(m => m.role === 'assistant').pop().model));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            v.as_str().unwrap_or_default().to_string()
+        }
+    };
+    app.click("#nav-chats").await;
+    // Enter sends (the "ready" toast may still be over the Send button).
+    app.type_into("#composer-input", "Say hello.\u{E007}").await;
+    app.until(
+        "the answer to finish",
+        "const a = document.querySelector('.message.assistant'); \
+         return !!a && !a.classList.contains('streaming') && a.dataset.finish !== undefined",
+    )
+    .await;
+    assert_eq!(chat_model(&app).await, B);
+    app.quit().await;
+
+    // The choice persists across a restart.
+    let app = desktop.launch_with(&env).await;
+    app.until(
+        "model B to load again",
+        "const s = document.getElementById('status'); \
+         return s.dataset.state === 'ready' && s.textContent.includes('model-b')",
+    )
+    .await;
+    app.quit().await;
+}

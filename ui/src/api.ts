@@ -6,7 +6,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 export type EngineState =
   | { state: "no_model" }
   | { state: "loading"; model: string; progress: number }
-  | { state: "ready"; model: string; quantization: string; parameters: number }
+  | { state: "ready"; model: string; path: string; quantization: string; parameters: number }
   | { state: "paused"; model: string }
   | { state: "error"; model: string; message: string };
 
@@ -76,11 +76,75 @@ export type SettingsView = Settings & {
   hotkey_error: string | null;
 };
 
-export interface ModelChoice {
+export type Fit = "gpu" | "ram" | "too_big";
+
+export interface MemoryEstimate {
+  weights: number;
+  kv_cache: number;
+  buffers: number;
+  total: number;
+  gpu_total: number;
+}
+
+export interface ModelListing {
+  id: string;
   name: string;
-  path: string;
-  source: "catalogue" | "imported" | "in use";
-  selected: boolean;
+  tier: "tiny" | "small" | "workhorse" | "imported";
+  params: string;
+  quantization: string;
+  size_bytes: number;
+  license: string | null;
+  best_for: string | null;
+  path: string | null;
+  default: boolean;
+  recommended: boolean;
+  downloadable: boolean;
+  fit: { fit: Fit; estimate: MemoryEstimate; reason: string } | null;
+}
+
+export interface Gpu {
+  name: string;
+  description: string;
+  backend: string;
+  memory_total: number;
+  memory_free: number;
+  integrated: boolean;
+}
+
+export interface Hardware {
+  total_ram: number;
+  available_ram: number;
+  cpu_threads: number;
+  backend: string;
+  gpus: Gpu[];
+}
+
+export type DownloadStatus = "queued" | "downloading" | "paused" | "failed" | "done";
+
+export interface DownloadUpdate {
+  id: number;
+  file_name: string;
+  catalog_id: string | null;
+  status: DownloadStatus;
+  phase: "checking" | "downloading" | "verifying" | "done" | null;
+  downloaded: number;
+  total: number | null;
+  rate: number;
+  eta_seconds: number | null;
+  notice: string | null;
+  error: string | null;
+  error_kind: string | null;
+}
+
+export type Task = "chat" | "documents" | "triage" | "redaction";
+
+export interface ModelsOverview {
+  hardware: Hardware;
+  budget: { context_size: number; parallel: number; ubatch: number };
+  models: ModelListing[];
+  downloads: DownloadUpdate[];
+  tasks: Record<Task, string | null>;
+  current: string | null;
 }
 
 export interface DocumentMetadata {
@@ -165,8 +229,16 @@ export const api = {
   status: () => invoke<Status>("engine_status"),
   pause: () => invoke<void>("engine_pause"),
   resume: () => invoke<void>("engine_resume"),
-  models: () => invoke<ModelChoice[]>("models_available"),
+  models: () => invoke<ModelsOverview>("models_overview"),
   selectModel: (path: string) => invoke<void>("model_select", { path }),
+  download: (source: string, sha256: string | null) => invoke<DownloadUpdate>("model_download", { source, sha256 }),
+  pauseDownload: (id: number) => invoke<void>("download_pause", { id }),
+  resumeDownload: (id: number) => invoke<DownloadUpdate>("download_resume", { id }),
+  removeDownload: (id: number) => invoke<void>("download_remove", { id }),
+  importModel: (path: string) => invoke<string>("model_import", { path }),
+  pickModelFile: () => invoke<string | null>("model_import_pick"),
+  setTaskModel: (task: Task, path: string | null) => invoke<void>("model_task_set", { task, path }),
+  deleteModel: (id: string) => invoke<void>("model_delete", { id }),
   settings: () => invoke<SettingsView>("settings_get"),
   saveSettings: (settings: Settings) => invoke<void>("settings_set", { settings }),
   openMain: (conversationId: number | null, view: string | null = null) =>

@@ -35,6 +35,8 @@ interface Hooks {
   openConversation: (id: number) => Promise<void>;
   refreshConversations: () => Promise<void>;
   toast: (text: string) => void;
+  /** GGUF files dropped on the window go to the model manager. */
+  importModels: (paths: string[]) => Promise<void>;
 }
 
 const jobs: Job[] = [];
@@ -342,7 +344,10 @@ export async function initDocuments(h: Hooks) {
     else if (p.type === "leave") overlay.hidden = true;
     else if (p.type === "drop") {
       overlay.hidden = true;
-      if (p.paths.length) void summarize(p.paths.map((path) => ({ target: { path }, name: baseName(path) })));
+      const models = p.paths.filter((path) => path.toLowerCase().endsWith(".gguf"));
+      const docs = p.paths.filter((path) => !path.toLowerCase().endsWith(".gguf"));
+      if (models.length) void hooks.importModels(models);
+      if (docs.length) void summarize(docs.map((path) => ({ target: { path }, name: baseName(path) })));
     }
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Recall, relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format";
-import { documentMarkdown, fraction } from "./format";
+import { documentMarkdown, downloadLine, duration, fitLabel, fraction, humanBytes } from "./format";
 
 describe("statusLine", () => {
   it("shows loading progress and errors", () => {
@@ -11,7 +11,7 @@ describe("statusLine", () => {
       "Model failed: bad",
     );
     expect(
-      statusLine({ state: "ready", model: "m", quantization: "Q4", parameters: 1, active: 1, queued: 2, summary: "" }),
+      statusLine({ state: "ready", model: "m", path: "/m.gguf", quantization: "Q4", parameters: 1, active: 1, queued: 2, summary: "" }),
     ).toBe("m · busy (3)");
   });
 });
@@ -85,5 +85,37 @@ describe("documentMarkdown", () => {
     expect(fraction(3, 12)).toBe(0.25);
     expect(fraction(1, 0)).toBe(0);
     expect(fraction(5, 4)).toBe(1);
+  });
+});
+
+describe("downloads", () => {
+  const base = {
+    id: 1,
+    file_name: "m.gguf",
+    catalog_id: null,
+    phase: "downloading" as const,
+    total: 98_000_000,
+    rate: 12_000_000,
+    eta_seconds: 4.4,
+    notice: null,
+    error: null,
+    error_kind: null,
+  };
+  it("shows percent, bytes, rate and time left", () => {
+    expect(downloadLine({ ...base, status: "downloading", downloaded: 44_100_000 })).toBe(
+      "45% · 44 MB of 98 MB · 12 MB/s · 4 s left",
+    );
+  });
+  it("says where a paused or queued one stands and why one failed", () => {
+    expect(downloadLine({ ...base, status: "paused", downloaded: 10_000_000 })).toBe("Paused at 10 MB of 98 MB");
+    expect(downloadLine({ ...base, status: "queued", downloaded: 0 })).toBe("Waiting for other downloads");
+    expect(downloadLine({ ...base, status: "failed", downloaded: 0, error: "checksum" })).toBe("checksum");
+  });
+  it("formats sizes, durations and fit badges", () => {
+    expect(humanBytes(2_100_000_000)).toBe("2.1 GB");
+    expect(humanBytes(512)).toBe("512 B");
+    expect(duration(3725)).toBe("1 h 2 min");
+    expect(duration(75)).toBe("1 min 15 s");
+    expect(fitLabel("too_big")).toBe("Too big");
   });
 });

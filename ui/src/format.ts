@@ -1,5 +1,5 @@
 // Small pure helpers, unit-tested (format.test.ts).
-import type { DocumentMetadata, Status } from "./api";
+import type { DocumentMetadata, DownloadUpdate, Fit, Status } from "./api";
 
 export function statusLine(s: Status): string {
   switch (s.state) {
@@ -103,4 +103,47 @@ export function documentMarkdown(name: string, summary: string, m: DocumentMetad
 /** "3/12 parts" style progress, as a fraction for a progress bar. */
 export function fraction(done: number, total: number): number {
   return total <= 0 ? 0 : Math.min(1, Math.max(0, done / total));
+}
+
+/** "98 MB", "2.1 GB": decimal units, as disks and download pages use. */
+export function humanBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} GB`;
+  if (n >= 1e6) return `${Math.round(n / 1e6)} MB`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)} kB`;
+  return `${n} B`;
+}
+
+/** The badge a model gets for this machine. */
+export function fitLabel(fit: Fit): string {
+  return fit === "gpu" ? "Fits on GPU" : fit === "ram" ? "Fits in RAM" : "Too big";
+}
+
+/** One line under a download's progress bar. */
+export function downloadLine(u: DownloadUpdate): string {
+  const of = u.total ? ` of ${humanBytes(u.total)}` : "";
+  switch (u.status) {
+    case "queued":
+      return u.downloaded > 0 ? `Waiting to resume at ${humanBytes(u.downloaded)}${of}` : "Waiting for other downloads";
+    case "paused":
+      return `Paused at ${humanBytes(u.downloaded)}${of}`;
+    case "failed":
+      return u.error ?? "Failed";
+    case "done":
+      return "Downloaded and verified";
+    case "downloading":
+      break;
+  }
+  if (u.phase === "checking") return `Checking the ${humanBytes(u.downloaded)} already downloaded…`;
+  if (u.phase === "verifying") return "Verifying checksum…";
+  const pct = u.total ? `${Math.floor((u.downloaded / u.total) * 100)}% · ` : "";
+  const rate = u.rate > 0 ? ` · ${humanBytes(u.rate)}/s` : "";
+  const eta = u.eta_seconds != null && u.rate > 0 ? ` · ${duration(u.eta_seconds)} left` : "";
+  return `${pct}${humanBytes(u.downloaded)}${of}${rate}${eta}`;
+}
+
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }

@@ -3,6 +3,7 @@ import { relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format
 import { renderMarkdown } from "./markdown";
 import { applyTheme } from "./theme";
 import { initDocuments, refreshDocuments, summarize } from "./documents";
+import { importModels, initModels, refreshModels } from "./models";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -290,11 +291,17 @@ async function search(q: string) {
 
 // ---- settings ---------------------------------------------------------------------------
 let pendingHotkey: string | null = null;
-type View = "chat" | "documents" | "settings";
+type View = "chat" | "documents" | "models" | "settings";
 function showView(view: View) {
-  for (const v of ["chat", "documents", "settings"] as const) $(`${v}-view`).hidden = v !== view;
+  for (const v of ["chat", "documents", "models", "settings"] as const) $(`${v}-view`).hidden = v !== view;
   $("nav-chats").classList.toggle("active", view === "chat");
   $("nav-documents").classList.toggle("active", view === "documents");
+  $("nav-models").classList.toggle("active", view === "models");
+}
+
+async function showModels() {
+  showView("models");
+  await refreshModels();
 }
 
 async function showDocuments() {
@@ -304,7 +311,8 @@ async function showDocuments() {
 
 async function showSettings() {
   showView("settings");
-  const [s, models] = await Promise.all([api.settings(), api.models()]);
+  const [s, overview] = await Promise.all([api.settings(), api.models()]);
+  const models = overview.models.filter((m) => m.path != null);
   pendingHotkey = s.hotkey;
   $<HTMLInputElement>("set-hotkey").value = s.hotkey ?? "Off";
   $<HTMLInputElement>("set-context").value = String(s.context_size);
@@ -318,7 +326,10 @@ async function showSettings() {
   const select = $<HTMLSelectElement>("set-model");
   select.replaceChildren();
   if (models.length === 0) select.append(new Option("No model on this machine", ""));
-  for (const m of models) select.append(new Option(`${m.name} (${m.source})`, m.path, m.selected, m.selected));
+  for (const m of models) {
+    const selected = m.path === overview.current;
+    select.append(new Option(m.name, m.path!, selected, selected));
+  }
 }
 
 function showChat() {
@@ -339,7 +350,7 @@ async function saveSettings(ev: Event) {
   try {
     await api.saveSettings(settings);
     const model = $<HTMLSelectElement>("set-model").value;
-    const current = (await api.models()).find((m) => m.selected)?.path;
+    const current = (await api.models()).current;
     if (model && model !== current) await api.selectModel(model);
     applyTheme(settings.theme);
     err.hidden = true;
@@ -372,6 +383,11 @@ function wire() {
   $("open-settings").onclick = () => void showSettings();
   $("nav-chats").onclick = () => showChat();
   $("nav-documents").onclick = () => void showDocuments();
+  $("nav-models").onclick = () => void showModels();
+  $("settings-models").onclick = (e) => {
+    e.preventDefault();
+    void showModels();
+  };
   $("close-settings").onclick = () => showChat();
   $("settings-form").addEventListener("submit", (e) => void saveSettings(e));
   $("rename").onclick = async () => {
@@ -425,6 +441,9 @@ function wire() {
     } else if (mod && e.key === "d") {
       e.preventDefault();
       void showDocuments();
+    } else if (mod && e.key === "m") {
+      e.preventDefault();
+      void showModels();
     } else if (mod && e.key === ",") {
       e.preventDefault();
       void showSettings();
@@ -442,6 +461,7 @@ async function start() {
   await api.on<{ conversation: number | null; view: string | null }>("navigate", (n) => {
     if (n.view === "settings") void showSettings();
     else if (n.view === "documents") void showDocuments();
+    else if (n.view === "models") void showModels();
     else if (n.view === "clipboard") void summarizeClipboard();
     else if (n.conversation != null) void refreshList().then(() => openConversation(n.conversation));
   });
@@ -459,9 +479,15 @@ async function start() {
     },
     refreshConversations: refreshList,
     toast,
+    importModels: async (paths) => {
+      await showModels();
+      await importModels(paths);
+    },
   });
+  await initModels({ toast });
   if (params.get("view") === "settings") await showSettings();
   else if (params.get("view") === "documents") await showDocuments();
+  else if (params.get("view") === "models") await showModels();
   else if (params.get("view") === "clipboard") await summarizeClipboard();
   else await openConversation(conv ? Number(conv) : null);
 }

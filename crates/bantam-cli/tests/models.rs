@@ -54,6 +54,7 @@ async fn a_killed_pull_resumes_where_it_stopped_and_the_model_is_usable() {
                 return v["downloaded"].as_u64().unwrap();
             }
         }
+        let _ = child.wait();
         panic!("the pull ended before it could be killed");
     })
     .await

@@ -165,7 +165,7 @@ pub fn human_params(n: u64) -> String {
     if n >= 1_000_000_000 {
         format!("{:.1}B", n as f64 / 1e9)
     } else {
-        format!("{}M", n / 1_000_000)
+        format!("{}M", (n + 500_000) / 1_000_000)
     }
 }
 

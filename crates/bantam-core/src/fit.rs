@@ -171,7 +171,7 @@ pub fn judge_entry(entry: &CatalogEntry, models_dir: &Path, hw: &Hardware, budge
 /// The model to suggest for each tier on this machine: the first in catalogue order
 /// (the catalogue lists each tier best first) that fits, preferring a GPU fit. Test-only
 /// entries (no download URL) are never suggested.
-pub fn recommend<'a>(entries: &'a [(CatalogEntry, Verdict)]) -> Vec<(Tier, &'a CatalogEntry)> {
+pub fn recommend(entries: &[(CatalogEntry, Verdict)]) -> Vec<(Tier, &CatalogEntry)> {
     let mut out = Vec::new();
     for tier in [Tier::Tiny, Tier::Small, Tier::Workhorse] {
         let candidates = || entries.iter().filter(move |(e, _)| e.tier == tier && e.url.is_some());

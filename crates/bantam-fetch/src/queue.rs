@@ -231,10 +231,9 @@ impl DownloadQueue {
                 Err(DownloadError::Cancelled) => {}
                 Err(e) => tracing::warn!("download {} failed: {e}", row.file_name),
             }
-            match store.download(row.id).await {
-                Ok(row) => self.announce(&row),
-                // Removed while it ran.
-                Err(_) => {}
+            // Gone when it was removed while it ran.
+            if let Ok(row) = store.download(row.id).await {
+                self.announce(&row);
             }
         }
     }

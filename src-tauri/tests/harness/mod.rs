@@ -100,10 +100,18 @@ impl Desktop {
 
     /// Starts the app through tauri-driver and connects a WebDriver session to it.
     pub async fn launch(&self) -> App {
+        self.launch_with(&[("BANTAM_MODEL", Some(test_model().display().to_string()))])
+            .await
+    }
+
+    /// Like [`Desktop::launch`], with these variables set (`Some`) or unset (`None`);
+    /// without `BANTAM_MODEL` the app starts on what its settings say.
+    pub async fn launch_with(&self, vars: &[(&str, Option<String>)]) -> App {
         let port = free_port();
         let native_port = free_port();
         let driver = std::env::var_os("BANTAM_TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
-        let mut child = Command::new(&driver)
+        let mut child = Command::new(&driver);
+        child
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .env("DISPLAY", &self.display)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus)
@@ -111,11 +119,18 @@ impl Desktop {
             .env("XDG_CONFIG_HOME", self.home.path().join("config"))
             .env("XDG_DATA_HOME", self.home.path().join("share"))
             .env("BANTAM_DATA_DIR", self.data_dir())
-            .env("BANTAM_MODEL", test_model())
+            .env_remove("BANTAM_MODEL")
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .env_remove("WAYLAND_DISPLAY")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in vars {
+            match value {
+                Some(v) => child.env(name, v),
+                None => child.env_remove(name),
+            };
+        }
+        let mut child = child
             .spawn()
             .unwrap_or_else(|e| panic!("{driver:?} starts ({e}); cargo install tauri-driver --version ^2"));
         let stderr = child.stderr.take();

@@ -1,0 +1,164 @@
+//! The Models view: what fits this machine, downloads (queued, paused, resumed), imports,
+//! switching the model in use, and a model per task.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bantam_core::catalog::{catalog, listing, ModelListing};
+use bantam_core::engine::inspect_model;
+use bantam_core::fit::Budget;
+use bantam_core::hardware::Hardware;
+use bantam_core::store::settings::{keys, TaskModels};
+use bantam_fetch::{DownloadUpdate, MIRROR_ENV};
+use serde::Serialize;
+use tauri::State;
+
+use crate::error::{AppError, AppResult};
+use crate::service::Service;
+
+#[derive(Serialize)]
+pub struct ModelsOverview {
+    pub hardware: Hardware,
+    pub budget: Budget,
+    pub models: Vec<ModelListing>,
+    pub downloads: Vec<DownloadUpdate>,
+    pub tasks: TaskModels,
+    /// The model the engine loads now.
+    pub current: Option<PathBuf>,
+}
+
+#[tauri::command]
+pub async fn models_overview(service: State<'_, Arc<Service>>) -> AppResult<ModelsOverview> {
+    let settings = service.store.app_settings().await?;
+    let budget = Budget {
+        context_size: settings.context_size,
+        parallel: crate::service::PARALLEL as u32,
+        ..Budget::default()
+    };
+    let hardware = tokio::task::spawn_blocking(Hardware::detect)
+        .await
+        .map_err(|e| AppError::msg(e.to_string()))?;
+    let mirror = std::env::var_os(MIRROR_ENV).is_some_and(|m| !m.is_empty());
+    let current = service.model_path().await?;
+    let mut models = listing(&service.store, &service.data.models_dir(), &hardware, &budget, mirror).await?;
+    // A model given with BANTAM_MODEL is in use even if it was never imported.
+    if let Some(path) = current
+        .as_ref()
+        .filter(|p| !models.iter().any(|m| m.path.as_ref() == Some(p)))
+    {
+        if let Ok(info) = inspect_model(path).await {
+            service.store.upsert_model(path, &info).await?;
+            models = listing(&service.store, &service.data.models_dir(), &hardware, &budget, mirror).await?;
+        }
+    }
+    Ok(ModelsOverview {
+        hardware,
+        budget,
+        models,
+        downloads: service.downloads().await?.list().await?,
+        tasks: service.store.task_models().await?,
+        current,
+    })
+}
+
+/// Queues a download of a catalogue model (by id) or a GGUF URL.
+#[tauri::command]
+pub async fn model_download(
+    service: State<'_, Arc<Service>>,
+    source: String,
+    sha256: Option<String>,
+) -> AppResult<DownloadUpdate> {
+    let sha = sha256.filter(|s| !s.trim().is_empty());
+    Ok(service.downloads().await?.pull(source.trim(), sha.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn download_pause(service: State<'_, Arc<Service>>, id: i64) -> AppResult<()> {
+    Ok(service.downloads().await?.pause(id).await?)
+}
+
+#[tauri::command]
+pub async fn download_resume(service: State<'_, Arc<Service>>, id: i64) -> AppResult<DownloadUpdate> {
+    Ok(service.downloads().await?.resume(id).await?)
+}
+
+#[tauri::command]
+pub async fn download_remove(service: State<'_, Arc<Service>>, id: i64) -> AppResult<()> {
+    Ok(service.downloads().await?.remove(id).await?)
+}
+
+/// Registers a GGUF file from anywhere on disk (llama.cpp must be able to load it).
+#[tauri::command]
+pub async fn model_import(service: State<'_, Arc<Service>>, path: PathBuf) -> AppResult<String> {
+    let path = std::fs::canonicalize(&path).unwrap_or(path);
+    let info = inspect_model(&path).await?;
+    let model = service.store.upsert_model(&path, &info).await?;
+    Ok(model.name)
+}
+
+/// Makes a model the one in use: checked, saved as the default, loaded in the background
+/// (answers being written get a few seconds to finish).
+#[tauri::command]
+pub async fn model_select(service: State<'_, Arc<Service>>, path: PathBuf) -> AppResult<()> {
+    let info = inspect_model(&path).await?;
+    service.store.upsert_model(&path, &info).await?;
+    service.store.set_setting(keys::DEFAULT_MODEL, &path).await?;
+    service.clear_override();
+    service.start_loading().await
+}
+
+/// Picks the model for one task (`None`: the default model).
+#[tauri::command]
+pub async fn model_task_set(service: State<'_, Arc<Service>>, task: String, path: Option<PathBuf>) -> AppResult<()> {
+    let mut tasks = service.store.task_models().await?;
+    let slot = tasks
+        .slot(&task)
+        .ok_or_else(|| AppError::msg(format!("unknown task {task:?}")))?;
+    *slot = path;
+    service.store.set_setting(keys::TASK_MODELS, &tasks).await?;
+    Ok(())
+}
+
+/// Deletes a downloaded catalogue model's file (never the one in use, never a file
+/// outside the models folder).
+#[tauri::command]
+pub async fn model_delete(service: State<'_, Arc<Service>>, id: String) -> AppResult<()> {
+    let entry = catalog()?
+        .into_iter()
+        .find(|e| e.id == id)
+        .ok_or_else(|| AppError::msg(format!("{id} is not in the catalogue")))?;
+    let path = entry.local_path(&service.data.models_dir());
+    if service.model_path().await?.as_ref() == Some(&path) {
+        return Err(AppError::msg("this model is in use: pick another one first"));
+    }
+    if let Some(row) = service.store.download_by_file(&entry.file).await? {
+        service.store.delete_download(row.id).await?;
+    }
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(AppError::msg(format!("{}: {e}", path.display()))),
+    }
+}
+
+/// Opens the system's file picker for a GGUF file and imports the one chosen; `None`
+/// when the picker was closed.
+#[tauri::command]
+pub async fn model_import_pick(app: tauri::AppHandle, service: State<'_, Arc<Service>>) -> AppResult<Option<String>> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Add a GGUF model")
+        .add_filter("GGUF model", &["gguf"])
+        .pick_file(move |file| {
+            let _ = tx.send(file);
+        });
+    let Some(file) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = file
+        .into_path()
+        .map_err(|e| AppError::msg(format!("that file cannot be opened: {e}")))?;
+    model_import(service, path).await.map(Some)
+}
