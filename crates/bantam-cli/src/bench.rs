@@ -51,6 +51,12 @@ pub struct BenchArgs {
     /// Chunk size for --summary
     #[arg(long, default_value_t = 512, value_name = "TOKENS")]
     pub chunk_tokens: usize,
+    /// Download throughput of this file from a loopback server, next to curl's
+    #[arg(long, value_name = "FILE")]
+    pub download: Option<PathBuf>,
+    /// The memory-fit estimate of the model next to the memory loading it really takes
+    #[arg(long)]
+    pub fit: bool,
     /// Also write the report as JSON to this file
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -125,8 +131,14 @@ pub async fn run(global: &Global, mut args: BenchArgs) -> Result<u8> {
         args.anchor = args.anchor.or_else(|| default_anchor("llama-bench"));
         args.batched_anchor = args.batched_anchor.or_else(|| default_anchor("llama-batched-bench"));
     }
+    if let Some(file) = &args.download {
+        return crate::bench_models::download(file, args.repetitions.min(5), args.json).await;
+    }
     let ctx = Context::open(global).await?;
     let model = ctx.model_path().await?;
+    if args.fit {
+        return crate::bench_models::fit(&model, global.ctx_size, args.json).await;
+    }
     let threads = global
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_docs;
+mod bench_models;
 mod chat;
 mod context;
 mod documents;

@@ -15,7 +15,7 @@ use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED
 use reqwest::StatusCode;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
 use crate::error::{DownloadError, Result};
@@ -319,25 +319,28 @@ impl Downloader {
         progress(&report);
         report.notice = None;
 
-        let file = tokio::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .create(true)
             .write(true)
             .append(have > 0)
             .truncate(have == 0)
             .open(&part)
-            .await
             .map_err(|e| DownloadError::Disk(format!("{}: {e}", part.display())))?;
-        let mut out = tokio::io::BufWriter::with_capacity(1 << 20, file);
+        // Hashing and writing run on their own thread, so the network is read meanwhile.
+        let sink = Sink::start(file, hasher);
         let mut rate = Rate::new(have);
         let mut last_report = Instant::now();
         let mut last_save = Instant::now();
         let mut checked_magic = have >= 4;
         let mut head = Vec::new();
         let result: Result<()> = async {
+            // One cancellation future for the whole transfer, not one per chunk.
+            let stop = cancelled(cancel);
+            tokio::pin!(stop);
             loop {
                 let chunk = tokio::select! {
                     c = response.chunk() => c.map_err(|e| DownloadError::Network(describe(&e)))?,
-                    _ = cancelled(cancel) => return Err(DownloadError::Cancelled),
+                    _ = &mut stop => return Err(DownloadError::Cancelled),
                 };
                 let Some(chunk) = chunk else { break };
                 if !checked_magic {
@@ -353,9 +356,12 @@ impl Downloader {
                         checked_magic = true;
                     }
                 }
-                out.write_all(&chunk).await.map_err(disk_error)?;
-                hasher.update(&chunk);
-                have += chunk.len() as u64;
+                let len = chunk.len() as u64;
+                if !sink.send(chunk).await {
+                    // The writer stopped: its error is reported below.
+                    break;
+                }
+                have += len;
                 if last_report.elapsed() >= REPORT_EVERY {
                     last_report = Instant::now();
                     report.downloaded = have;
@@ -374,11 +380,18 @@ impl Downloader {
         }
         .await;
         // Whatever happened, what was received is kept for the next attempt.
-        let flushed = async {
-            out.flush().await?;
-            out.get_ref().sync_data().await
-        }
-        .await;
+        let written = sink.finish().await;
+        let hasher = match written {
+            Ok((hasher, _)) => Some(hasher),
+            Err(e) => {
+                let len = self.partial_len(row).await;
+                self.store.set_download_progress(row.id, len).await?;
+                return Err(match result {
+                    Err(DownloadError::Cancelled) => DownloadError::Cancelled,
+                    _ => disk_error(e),
+                });
+            }
+        };
         self.store.set_download_progress(row.id, have).await?;
         if let Err(e) = result {
             if matches!(e, DownloadError::NotGguf(_)) {
@@ -386,7 +399,7 @@ impl Downloader {
             }
             return Err(e);
         }
-        flushed.map_err(disk_error)?;
+        let hasher = hasher.unwrap_or_default();
         if let Some(total) = total.filter(|t| have < *t) {
             return Err(DownloadError::Network(format!(
                 "the connection closed after {have} of {total} bytes"
@@ -443,6 +456,59 @@ impl Downloader {
         remove_if_exists(&self.part_path(row)).await?;
         self.store.delete_download(row.id).await?;
         Ok(())
+    }
+}
+
+/// The writing end of a download: a thread that appends chunks to the partial file and
+/// hashes them, behind a small bounded queue.
+struct Sink {
+    tx: Option<std::sync::mpsc::SyncSender<bytes::Bytes>>,
+    thread: std::thread::JoinHandle<std::io::Result<(Sha256, u64)>>,
+}
+
+impl Sink {
+    fn start(file: std::fs::File, mut hasher: Sha256) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<bytes::Bytes>(64);
+        let thread = std::thread::spawn(move || {
+            use std::io::Write;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            let mut n = 0u64;
+            for chunk in rx {
+                out.write_all(&chunk)?;
+                hasher.update(&chunk);
+                n += chunk.len() as u64;
+            }
+            out.flush()?;
+            out.get_ref().sync_data()?;
+            Ok((hasher, n))
+        });
+        Self { tx: Some(tx), thread }
+    }
+
+    /// False when the writer has stopped (after an error).
+    async fn send(&self, chunk: bytes::Bytes) -> bool {
+        let Some(tx) = &self.tx else { return false };
+        match tx.try_send(chunk) {
+            Ok(()) => true,
+            Err(std::sync::mpsc::TrySendError::Full(chunk)) => {
+                // The disk is behind: wait for room without blocking the runtime.
+                let tx = tx.clone();
+                tokio::task::spawn_blocking(move || tx.send(chunk).is_ok())
+                    .await
+                    .unwrap_or(false)
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    /// Waits for everything to be on disk; the hash of the whole partial file.
+    async fn finish(mut self) -> std::io::Result<(Sha256, u64)> {
+        drop(self.tx.take());
+        let thread = self.thread;
+        tokio::task::spawn_blocking(move || thread.join())
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(|_| std::io::Error::other("the writer thread panicked"))?
     }
 }
 
