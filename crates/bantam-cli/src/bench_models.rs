@@ -128,9 +128,10 @@ pub async fn fit(model: &Path, context_size: u32, json_out: bool) -> Result<u8> 
             budget.parallel
         );
         println!(
-            "  estimate  {} (weights {}, KV cache {}, buffers {})",
+            "  estimate  {} (weights {}, repacked copies {}, KV cache {}, buffers {})",
             human_bytes(e.total),
             human_bytes(e.weights),
+            human_bytes(e.repacked),
             human_bytes(e.kv_cache),
             human_bytes(e.buffers)
         );

@@ -32,7 +32,6 @@ pub struct CatalogEntry {
     pub size_bytes: u64,
     pub sha256: Option<String>,
     pub license: String,
-    pub ram_gb: f64,
     pub best_for: String,
     #[serde(default)]
     pub default: bool,
@@ -204,7 +203,7 @@ mod tests {
                 m.url.as_deref().is_some_and(|u| u.starts_with("https://")),
                 "{wanted} has no URL"
             );
-            assert!(m.file.ends_with(".gguf") && m.size_bytes > 0 && m.ram_gb > 0.0);
+            assert!(m.file.ends_with(".gguf") && m.size_bytes > 0 && m.shape.layers > 0);
         }
         assert_eq!(models.iter().filter(|m| m.default).count(), 1);
         let test_model = models.iter().find(|m| m.source.is_some()).unwrap();

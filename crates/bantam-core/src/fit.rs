@@ -49,10 +49,15 @@ impl Default for Budget {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct MemoryEstimate {
     pub weights: u64,
+    /// A second, re-laid-out copy of some weights that llama.cpp's CPU backend makes on
+    /// x86-64 for faster matrix products (Q4_0 and Q4_K tensors). The mapped originals stay
+    /// resident too until the system needs the memory.
+    pub repacked: u64,
     pub kv_cache: u64,
     /// Compute and output buffers as far as they are touched.
     pub buffers: u64,
-    /// What the process really holds once loaded and used (weights + KV + buffers).
+    /// What the process really holds once loaded and used on the CPU (weights, repacked
+    /// copies, KV cache, buffers).
     pub total: u64,
     /// What a GPU must have free: llama.cpp reserves the worst-case compute buffer (a whole
     /// micro-batch of logits) up front in device memory, where on the CPU those pages are
@@ -60,8 +65,9 @@ pub struct MemoryEstimate {
     pub gpu_total: u64,
 }
 
-/// Memory a model with `shape` and `weights` bytes of tensors takes when loaded.
-pub fn estimate(shape: &Shape, weights: u64, budget: &Budget) -> MemoryEstimate {
+/// Memory a model with `shape` and `weights` bytes of tensors, `repacked` of them copied
+/// by the CPU backend ([`repacked_share`]), takes when loaded.
+pub fn estimate(shape: &Shape, weights: u64, repacked: u64, budget: &Budget) -> MemoryEstimate {
     let parallel = budget.parallel.max(1) as u64;
     let cells = budget.context_size as u64 * parallel;
     // K and V, f16, per layer; llama.cpp clears the buffer, so all of it is resident.
@@ -71,25 +77,46 @@ pub fn estimate(shape: &Shape, weights: u64, budget: &Budget) -> MemoryEstimate 
     // The widest f32 activations of one micro-batch, and each sequence's logits.
     let activations = ubatch * 4 * (shape.feed_forward as u64 + 2 * shape.embedding as u64) * 3 / 2;
     let logits = vocab * 4 * parallel;
-    // Graph metadata, thread scratch and allocator slack, measured at ~20 MB on CPU.
-    const OVERHEAD: u64 = 20 << 20;
+    // Graph metadata, thread scratch and allocator slack, measured at ~28 MB on CPU.
+    const OVERHEAD: u64 = 28 << 20;
     let buffers = activations + logits + OVERHEAD;
-    let total = weights + kv_cache + buffers;
+    let total = weights + repacked + kv_cache + buffers;
     MemoryEstimate {
         weights,
+        repacked,
         kv_cache,
         buffers,
         total,
-        gpu_total: total + vocab * 4 * ubatch,
+        gpu_total: weights + kv_cache + buffers + vocab * 4 * ubatch,
+    }
+}
+
+/// Whether this build's CPU backend repacks weights (x86-64 CPU builds do, for Q4_0 and
+/// Q4_K tensors; GPU builds keep the weights on the GPU).
+fn cpu_repacks() -> bool {
+    cfg!(target_arch = "x86_64") && crate::hardware::compiled_backend() == "cpu"
+}
+
+/// The share of a file's bytes the CPU backend repacks, by the file's quantization, for
+/// models not downloaded yet (measured on Llama 3.2 1B Q4_K_M: 467 MB of 800 MB).
+pub fn repacked_share(quantization: &str) -> f64 {
+    if !cpu_repacks() {
+        return 0.0;
+    }
+    match quantization {
+        "Q4_K_M" | "Q4_K_S" => 0.58,
+        "Q4_0" => 0.9,
+        _ => 0.0,
     }
 }
 
 /// Estimate for a GGUF file on disk, from its header (exact tensor sizes).
 pub fn estimate_file(path: &Path, budget: &Budget) -> Result<Option<MemoryEstimate>> {
     let header = GgufHeader::read(path)?;
+    let repacked = if cpu_repacks() { header.repackable_bytes() } else { 0 };
     Ok(header
         .shape()
-        .map(|shape| estimate(&shape, header.weight_bytes(), budget)))
+        .map(|shape| estimate(&shape, header.weight_bytes(), repacked, budget)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -163,7 +190,10 @@ pub fn judge_entry(entry: &CatalogEntry, models_dir: &Path, hw: &Hardware, budge
         .then(|| estimate_file(&path, budget).ok().flatten())
         .flatten();
     judge(
-        from_file.unwrap_or_else(|| estimate(&entry.shape, entry.size_bytes, budget)),
+        from_file.unwrap_or_else(|| {
+            let repacked = (entry.size_bytes as f64 * repacked_share(&entry.quantization)) as u64;
+            estimate(&entry.shape, entry.size_bytes, repacked, budget)
+        }),
         hw,
     )
 }
@@ -287,13 +317,14 @@ mod tests {
             feed_forward: 1536,
             vocab: 49152,
         };
-        let e = estimate(&shape, 96_574_432, &Budget::default());
+        let e = estimate(&shape, 96_574_432, 0, &Budget::default());
         assert_eq!(e.kv_cache, 180 << 20);
         assert_eq!(e.total, e.weights + e.kv_cache + e.buffers);
         // Twice the slots, twice the cache; the weights do not change.
         let e4 = estimate(
             &shape,
             96_574_432,
+            0,
             &Budget {
                 parallel: 4,
                 ..Budget::default()
@@ -301,6 +332,10 @@ mod tests {
         );
         assert_eq!(e4.kv_cache, 2 * e.kv_cache);
         assert_eq!(e4.weights, e.weights);
+        // A repacked copy adds to what the CPU holds, not to what a GPU must have.
+        let r = estimate(&shape, 96_574_432, 50_000_000, &Budget::default());
+        assert_eq!(r.total, e.total + 50_000_000);
+        assert_eq!(r.gpu_total, e.gpu_total);
     }
 
     #[test]
@@ -310,7 +345,7 @@ mod tests {
         let judged = |hw: &Hardware| {
             entries
                 .iter()
-                .map(|e| (e.clone(), judge(estimate(&e.shape, e.size_bytes, &budget), hw)))
+                .map(|e| (e.clone(), judge(estimate(&e.shape, e.size_bytes, 0, &budget), hw)))
                 .collect::<Vec<_>>()
         };
         // An 8 GB laptop without GPU: 3B models fit in RAM, 7B ones do not.
@@ -328,7 +363,7 @@ mod tests {
         let tiny = judged(&machine(2.0, None));
         assert!(recommend(&tiny).iter().all(|(t, _)| *t != Tier::Workhorse));
         assert!(
-            judge(estimate(&entries[0].shape, 1 << 40, &budget), &machine(8.0, None))
+            judge(estimate(&entries[0].shape, 1 << 40, 0, &budget), &machine(8.0, None))
                 .reason
                 .contains("only")
         );

@@ -240,6 +240,18 @@ impl GgufHeader {
         })
     }
 
+    /// Bytes of the tensors llama.cpp's x86-64 CPU backend copies into a repacked layout:
+    /// Q4_0 and Q4_K matrices other than the token embeddings (which are only looked up).
+    pub fn repackable_bytes(&self) -> u64 {
+        const Q4_0: u32 = 2;
+        const Q4_K: u32 = 12;
+        self.tensors
+            .iter()
+            .filter(|t| matches!(t.ggml_type, Q4_0 | Q4_K) && t.name != "token_embd.weight")
+            .filter_map(TensorInfo::bytes)
+            .sum()
+    }
+
     /// Bytes of tensor data (the weights), from the tensor table.
     pub fn weight_bytes(&self) -> u64 {
         self.tensors.iter().filter_map(TensorInfo::bytes).sum()

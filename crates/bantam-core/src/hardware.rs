@@ -55,7 +55,7 @@ impl Hardware {
     }
 }
 
-fn compiled_backend() -> &'static str {
+pub(crate) fn compiled_backend() -> &'static str {
     if cfg!(feature = "cuda") {
         "cuda"
     } else if cfg!(feature = "metal") {
