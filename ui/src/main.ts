@@ -489,7 +489,11 @@ async function start() {
   else if (params.get("view") === "documents") await showDocuments();
   else if (params.get("view") === "models") await showModels();
   else if (params.get("view") === "clipboard") await summarizeClipboard();
-  else await openConversation(conv ? Number(conv) : null);
+  else {
+    await openConversation(conv ? Number(conv) : null);
+    // A first start without any model: the way to get one.
+    if ((await api.status()).state === "no_model") await showModels();
+  }
 }
 
 start().catch((e) => toast(errorText(e)));
