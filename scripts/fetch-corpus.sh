@@ -6,7 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$root/corpus}
-stamp=$dest/.complete-v1
+stamp=$dest/.complete-v2
 if [[ -f $stamp ]]; then echo "$dest"; exit 0; fi
 mkdir -p "$dest"
 tmp=$(mktemp -d)
@@ -37,5 +37,11 @@ cp python_docx-1.2.0/README.md "$dest/python-docx-README.md"
 for m in mail_test_1 mail_test_2 mail_test_3 mail_outlook_1; do
     cp "mail_parser-4.8.0/tests/mails/$m" "$dest/$m.eml"
 done
+# Every email of mail-parser's test set (Apache-2.0), malformed ones included, for triage.
+mkdir -p "$dest/mail"
+for m in mail_parser-4.8.0/tests/mails/*; do
+    cp "$m" "$dest/mail/$(basename "$m").eml"
+done
+cp mail_parser-4.8.0/LICENSE.txt "$dest/mail/LICENSE-mail-parser.txt"
 touch "$stamp"
 echo "$dest"

@@ -9,6 +9,7 @@ pub mod fit;
 pub mod gguf;
 pub mod hardware;
 pub mod ingest;
+pub mod mail;
 pub mod paths;
 pub mod store;
 pub mod tasks;

@@ -81,7 +81,7 @@ pub fn test_corpus() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus"));
     assert!(
-        path.join(".complete-v1").is_file(),
+        path.join(".complete-v2").is_file(),
         "document corpus missing at {}: run scripts/fetch-corpus.sh",
         path.display()
     );

@@ -151,6 +151,11 @@ pub fn extract(bytes: &[u8], extension: Option<&str>) -> Result<Extracted, Inges
     Ok(extracted)
 }
 
+/// An HTML body as readable text (the main content when Readability finds it).
+pub fn html_to_text(html: &str) -> Result<String, IngestError> {
+    html::extract(html).map(|e| e.text)
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -5,6 +5,7 @@ mod conversations;
 mod documents;
 mod downloads;
 mod jobs;
+mod mail;
 mod models;
 pub mod settings;
 
@@ -20,6 +21,7 @@ pub use conversations::{Conversation, MessageStats, SearchHit, StoredMessage};
 pub use documents::{NewDocument, StoredChunk, StoredDocument, StoredSummary};
 pub use downloads::{DownloadRow, DownloadStatus, NewDownload};
 pub use jobs::{Job, JobState};
+pub use mail::{Correction, StoredTriage};
 pub use models::ImportedModel;
 
 use crate::error::{Error, Result};

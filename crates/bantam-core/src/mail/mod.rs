@@ -1,0 +1,259 @@
+//! Mail in: a message parsed into what triage needs (sender, subject, thread ids, the body
+//! as text, attachment names, bulk-mail signals), from a Maildir folder, an mbox file or
+//! `.eml` files. mail-parser does the MIME and charset work; an HTML-only body becomes
+//! text through the same path as web pages. A malformed message is one error, never the
+//! end of a run.
+
+use std::path::{Path, PathBuf};
+
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+use serde::{Deserialize, Serialize};
+
+/// Longest body kept per message; triage reads the start of a mail, not all of it.
+const MAX_BODY_CHARS: usize = 20_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("not an email: {0}")]
+    Malformed(String),
+}
+
+/// One message, as triage sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailMessage {
+    /// Stable identity for "triaged exactly once": the Message-ID, else a hash of the bytes.
+    pub key: String,
+    /// Where it came from (a path, or `mbox:FILE#N`).
+    pub source: String,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from_name: Option<String>,
+    pub from_address: Option<String>,
+    pub to: Vec<String>,
+    pub subject: String,
+    /// RFC 3339, when the Date header parses.
+    pub date: Option<String>,
+    pub text: String,
+    pub attachments: Vec<Attachment>,
+    pub bulk: BulkSignals,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: String,
+}
+
+/// Headers that say "sent to many" or "sent by a machine".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulkSignals {
+    pub list_unsubscribe: bool,
+    pub list_id: Option<String>,
+    /// `Precedence: bulk|list|junk`.
+    pub precedence_bulk: bool,
+    /// `Auto-Submitted` other than `no`.
+    pub auto_submitted: bool,
+}
+
+impl MailMessage {
+    /// The sender's domain, lowercased.
+    pub fn sender_domain(&self) -> Option<String> {
+        self.from_address
+            .as_deref()
+            .and_then(|a| a.rsplit_once('@'))
+            .map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase())
+    }
+
+    /// The first message of its thread's id (for grouping replies).
+    pub fn thread_root(&self) -> Option<&str> {
+        self.references
+            .first()
+            .or(self.in_reply_to.first())
+            .map(String::as_str)
+            .or(self.message_id.as_deref())
+    }
+}
+
+fn texts(value: &HeaderValue) -> Vec<String> {
+    match value {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Parses one message. `source` says where it came from, for errors and the record.
+pub fn parse(bytes: &[u8], source: &str) -> Result<MailMessage, MailError> {
+    let head = &bytes[..bytes.len().min(8192)];
+    // mail-parser accepts almost anything; a message needs at least one header line.
+    let has_header = head.split(|b| *b == b'\n').next().is_some_and(|line| {
+        line.iter().take_while(|b| **b != b':').all(|b| b.is_ascii_graphic()) && line.contains(&b':')
+    });
+    let message = MessageParser::default()
+        .parse(bytes)
+        .filter(|_| has_header)
+        .ok_or_else(|| MailError::Malformed(format!("{source}: no message headers could be read")))?;
+    if message.from().is_none() && message.subject().is_none() && message.message_id().is_none() {
+        return Err(MailError::Malformed(format!(
+            "{source}: no From, Subject or Message-ID header"
+        )));
+    }
+    let (from_name, from_address) = message
+        .from()
+        .and_then(|a| a.first())
+        .map(|a| {
+            (
+                a.name().map(str::to_string),
+                a.address().map(|s| s.to_ascii_lowercase()),
+            )
+        })
+        .unwrap_or((None, None));
+    let to = message
+        .to()
+        .map(|a| a.iter().filter_map(|a| a.address().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let html_only = !message.html_body.is_empty() && message.text_body.first() == message.html_body.first();
+    let body = if html_only {
+        message
+            .body_html(0)
+            .and_then(|h| crate::ingest::html_to_text(&h).ok())
+            .unwrap_or_default()
+    } else {
+        message.body_text(0).map(|t| t.into_owned()).unwrap_or_default()
+    };
+    let text: String = body.trim().chars().take(MAX_BODY_CHARS).collect();
+    let attachments = message
+        .attachments()
+        .map(|a| Attachment {
+            name: a.attachment_name().unwrap_or("(unnamed)").to_string(),
+            content_type: a
+                .content_type()
+                .map(|c| match c.subtype() {
+                    Some(sub) => format!("{}/{sub}", c.ctype()),
+                    None => c.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into()),
+        })
+        .collect();
+    let precedence = message
+        .header_raw("Precedence")
+        .map(|p| p.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let auto = message
+        .header_raw("Auto-Submitted")
+        .map(|p| p.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let list_id = texts(message.list_id()).into_iter().next();
+    let message_id = message.message_id().map(str::to_string);
+    let subject = message.subject().unwrap_or("").trim().to_string();
+    let date = message.date().map(|d| d.to_rfc3339());
+    // Without a Message-ID: what the message says, not its bytes, so the same mail read
+    // from a Maildir, an mbox or a file is one message.
+    let key = match &message_id {
+        Some(id) => format!("mid:{id}"),
+        None => format!(
+            "sha256:{}",
+            crate::ingest::sha256_hex(
+                format!(
+                    "{}\n{}\n{}\n{}",
+                    from_address.as_deref().unwrap_or(""),
+                    date.as_deref().unwrap_or(""),
+                    subject,
+                    text
+                )
+                .as_bytes()
+            )
+        ),
+    };
+    Ok(MailMessage {
+        key,
+        source: source.to_string(),
+        in_reply_to: texts(message.in_reply_to()),
+        references: texts(message.references()),
+        message_id,
+        from_name,
+        from_address,
+        to,
+        subject,
+        date,
+        text,
+        attachments,
+        bulk: BulkSignals {
+            list_unsubscribe: message.header_raw("List-Unsubscribe").is_some(),
+            list_id,
+            precedence_bulk: matches!(precedence.as_str(), "bulk" | "list" | "junk"),
+            auto_submitted: !auto.is_empty() && auto != "no",
+        },
+    })
+}
+
+/// Where messages come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum MailSource {
+    Maildir { path: PathBuf },
+    Mbox { path: PathBuf },
+    Files { paths: Vec<PathBuf> },
+}
+
+/// One message read from a source, or why it could not be.
+pub type ReadResult = Result<MailMessage, MailError>;
+
+/// Reads every message of a source, in a stable order (Maildir: by file name).
+pub fn read_source(source: &MailSource) -> Result<Vec<ReadResult>, MailError> {
+    match source {
+        MailSource::Files { paths } => Ok(paths
+            .iter()
+            .map(|p| {
+                let bytes = std::fs::read(p).map_err(|e| MailError::Read {
+                    path: p.clone(),
+                    source: e,
+                })?;
+                parse(&bytes, &p.display().to_string())
+            })
+            .collect()),
+        MailSource::Maildir { path } => {
+            let mut files = Vec::new();
+            for sub in ["cur", "new"] {
+                let dir = path.join(sub);
+                let entries = std::fs::read_dir(&dir).map_err(|e| MailError::Read {
+                    path: dir.clone(),
+                    source: e,
+                })?;
+                files.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()));
+            }
+            files.sort();
+            read_source(&MailSource::Files { paths: files })
+        }
+        MailSource::Mbox { path } => {
+            let file = std::fs::File::open(path).map_err(|e| MailError::Read {
+                path: path.clone(),
+                source: e,
+            })?;
+            let iter = mail_parser::mailbox::mbox::MessageIterator::new(std::io::BufReader::new(file));
+            Ok(iter
+                .enumerate()
+                .map(|(i, m)| {
+                    let source = format!("{}#{}", path.display(), i + 1);
+                    let m = m.map_err(|e| MailError::Read {
+                        path: path.clone(),
+                        source: e,
+                    })?;
+                    parse(m.contents(), &source)
+                })
+                .collect())
+        }
+    }
+}
+
+/// `true` for a path that looks like a Maildir folder.
+pub fn is_maildir(path: &Path) -> bool {
+    path.join("cur").is_dir() && path.join("new").is_dir()
+}
