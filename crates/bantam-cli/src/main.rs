@@ -11,6 +11,7 @@ mod documents;
 mod history;
 mod models;
 mod pull;
+mod triage;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,6 +76,8 @@ pub enum Command {
     /// Documents read so far: list, search, show, delete
     #[command(subcommand)]
     Documents(documents::DocumentsCommand),
+    /// Triage email: category, priority, reply needed, action items, route — per message
+    Triage(triage::TriageArgs),
     /// Prefill and decode speed, optionally next to llama.cpp's llama-bench
     Bench(bench::BenchArgs),
 }
@@ -123,6 +126,7 @@ fn main() -> ExitCode {
             Command::Summarize(args) => documents::summarize(&cli.global, args).await,
             Command::Ingest(args) => documents::ingest(&cli.global, args).await,
             Command::Documents(cmd) => documents::documents(&cli.global, cmd).await,
+            Command::Triage(args) => triage::run(&cli.global, args).await,
             Command::Bench(args) => bench::run(&cli.global, args).await,
         }
     });

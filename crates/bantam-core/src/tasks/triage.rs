@@ -157,6 +157,16 @@ pub struct Triaged {
     pub cached: bool,
 }
 
+/// A message that could not be triaged, and why.
+#[derive(Debug)]
+pub struct TriageFailure {
+    pub key: String,
+    pub source: String,
+    pub error: Error,
+}
+
+pub type Outcome = std::result::Result<Triaged, TriageFailure>;
+
 #[derive(Clone)]
 pub struct TriageService {
     engine: Engine,
@@ -179,8 +189,8 @@ impl TriageService {
                 "action_items": {"type": "array", "maxItems": 3, "items": {
                     "type": "object",
                     "properties": {
-                        "text": {"type": "string", "maxLength": 120},
-                        "due": {"type": ["string", "null"], "maxLength": 40}
+                        "text": {"type": "string", "maxLength": 100},
+                        "due": {"type": ["string", "null"], "maxLength": 30}
                     },
                     "required": ["text", "due"]
                 }},
@@ -198,8 +208,13 @@ impl TriageService {
         &self,
         messages: Vec<MailMessage>,
         sequential: bool,
-        mut on_done: impl FnMut(Result<Triaged>),
+        mut on_done: impl FnMut(Outcome),
     ) -> Result<()> {
+        let fail = |m: &MailMessage, error: Error| TriageFailure {
+            key: m.key.clone(),
+            source: m.source.clone(),
+            error,
+        };
         let mut todo = VecDeque::new();
         for m in messages {
             let id = self.store.upsert_mail(&m).await?;
@@ -213,7 +228,7 @@ impl TriageService {
                 }
             }
             match self.cheap_decision(&m).await? {
-                Some(record) => on_done(self.finish(id, &m, record, None).await),
+                Some(record) => on_done(self.finish(id, &m, record, None).await.map_err(|e| fail(&m, e))),
                 None => todo.push_back((id, m)),
             }
         }
@@ -230,10 +245,11 @@ impl TriageService {
             }
             let Some(joined) = running.join_next().await else { break };
             let (id, m, record) = joined.map_err(|e| Error::Inference(format!("triage task failed: {e}")))?;
-            match record {
-                Ok(record) => on_done(self.finish(id, &m, record, Some(&self.engine.info().name)).await),
-                Err(e) => on_done(Err(e)),
-            }
+            let done = match record {
+                Ok(record) => self.finish(id, &m, record, Some(&self.engine.info().name)).await,
+                Err(e) => Err(e),
+            };
+            on_done(done.map_err(|e| fail(&m, e)));
         }
         Ok(())
     }
@@ -381,7 +397,8 @@ impl TriageService {
         ])
         .with_sampling(Sampling {
             seed: Some(self.options.seed),
-            ..Sampling::greedy(400)
+            // Room for the longest answer the schema allows (digits are a token each).
+            ..Sampling::greedy(1000)
         })
         .with_priority(Priority::Background);
         let request = if self.options.cache_prompt {

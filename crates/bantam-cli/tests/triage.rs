@@ -1,0 +1,151 @@
+//! `bantam triage` on a Maildir of real emails: JSON lines with a record or an error per
+//! message; SIGKILL mid-run and the same command finishes with every message triaged
+//! exactly once; a correction with --correct applies to the next mail from that sender.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use common::bantam;
+use serde_json::Value;
+
+fn maildir(dir: &Path) -> (PathBuf, usize) {
+    let maildir = dir.join("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let corpus = bantam_core::paths::test_corpus().join("mail");
+    let mut n = 0;
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    names.sort();
+    for (i, p) in names.iter().enumerate() {
+        std::fs::copy(p, maildir.join("cur").join(format!("{i:04}.host:2,S"))).unwrap();
+        n += 1;
+    }
+    (maildir, n)
+}
+
+fn lines(out: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn a_killed_triage_finishes_on_the_next_run_with_each_message_once() {
+    let data = tempfile::tempdir().unwrap();
+    let model = bantam_core::paths::test_model();
+    let (maildir, n) = maildir(data.path());
+    let run = || {
+        let mut cmd = bantam(data.path());
+        cmd.env("BANTAM_MODEL", &model)
+            .args(["triage", "--json", "--sequential", "--maildir"])
+            .arg(&maildir);
+        cmd
+    };
+    // First run: killed once three messages have their record.
+    let mut child = run().stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut first = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if v.get("record").is_some() {
+            first.push(v);
+        }
+        if first.len() == 3 {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(first.len(), 3);
+
+    // Second run: the same command; the three come back from the store, the rest are new.
+    let out = run().output().unwrap();
+    let events = lines(&out.stdout);
+    let records: Vec<&Value> = events.iter().filter(|e| e.get("record").is_some()).collect();
+    let errors: Vec<&Value> = events.iter().filter(|e| e.get("error").is_some()).collect();
+    assert_eq!(
+        records.len() + errors.len(),
+        n,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(errors.len(), 1, "only the Outlook .msg posing as .eml: {errors:?}");
+    assert_eq!(errors[0]["error"]["kind"], "malformed");
+    assert_eq!(out.status.code(), Some(1), "a failed message makes the exit code 1");
+    for f in &first {
+        let again = records.iter().find(|r| r["key"] == f["key"]).unwrap();
+        assert_eq!(again["cached"], true);
+        assert_eq!(again["record"], f["record"]);
+    }
+    // Computed once: nothing the first run finished is computed again, nothing twice now
+    // (the corpus holds one message twice, under two file names: one key, one record).
+    let fresh: Vec<&str> = records
+        .iter()
+        .filter(|r| r["cached"] == false)
+        .map(|r| r["key"].as_str().unwrap())
+        .collect();
+    assert!(first.iter().all(|f| !fresh.contains(&f["key"].as_str().unwrap())));
+    let mut unique = fresh.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), fresh.len(), "a message computed twice");
+    let mut keys: Vec<&str> = records.iter().map(|r| r["key"].as_str().unwrap()).collect();
+    keys.sort();
+    keys.dedup();
+    let stored = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = bantam_core::Store::open(&data.path().join("bantam.sqlite3"))
+            .await
+            .unwrap();
+        store.triage_count().await.unwrap()
+    });
+    assert_eq!(stored as usize, keys.len(), "one stored record per message");
+
+    // Correct one sender; an mbox with a new message from them follows the correction.
+    let webinar = records
+        .iter()
+        .find(|r| r["from"] == "info@continuityinsights.com")
+        .unwrap();
+    assert_eq!(webinar["record"]["decided_by"], "headers");
+    let key = webinar["key"].as_str().unwrap();
+    let corrected = bantam(data.path())
+        .env("BANTAM_MODEL", &model)
+        .args(["triage", "--correct", key, "--category", "work", "--priority", "high"])
+        .output()
+        .unwrap();
+    assert!(
+        corrected.status.success(),
+        "{}",
+        String::from_utf8_lossy(&corrected.stderr)
+    );
+    let mbox = data.path().join("new.mbox");
+    std::fs::write(
+        &mbox,
+        "From info@continuityinsights.com Tue Nov 24 10:00:00 2026\n\
+         From: Continuity Insights <info@continuityinsights.com>\n\
+         Subject: Your speaker slot is confirmed\n\
+         Message-ID: <speaker-1@continuityinsights.com>\n\
+         List-Unsubscribe: <mailto:unsubscribe@continuityinsights.com>\n\n\
+         Please send your slides by Friday.\n",
+    )
+    .unwrap();
+    let out = bantam(data.path())
+        .env("BANTAM_MODEL", &model)
+        .args(["triage", "--json", "--mbox"])
+        .arg(&mbox)
+        .output()
+        .unwrap();
+    let next = lines(&out.stdout);
+    assert_eq!(next.len(), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(next[0]["record"]["category"], "work");
+    assert_eq!(next[0]["record"]["priority"], "high");
+    assert_eq!(next[0]["record"]["decided_by"], "learned");
+}
