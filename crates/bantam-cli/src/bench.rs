@@ -57,6 +57,9 @@ pub struct BenchArgs {
     /// The memory-fit estimate of the model next to the memory loading it really takes
     #[arg(long)]
     pub fit: bool,
+    /// Email triage of these .eml files, one message at a time vs batched
+    #[arg(long, num_args = 1.., value_name = "FILE.eml")]
+    pub triage: Vec<PathBuf>,
     /// Also write the report as JSON to this file
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -138,6 +141,16 @@ pub async fn run(global: &Global, mut args: BenchArgs) -> Result<u8> {
     let model = ctx.model_path().await?;
     if args.fit {
         return crate::bench_models::fit(&model, global.ctx_size, args.json).await;
+    }
+    if !args.triage.is_empty() {
+        let engine = bantam_core::Engine::start(EngineConfig {
+            threads: global.threads,
+            context_size: global.ctx_size,
+            parallel: args.parallel.iter().copied().max().unwrap_or(8),
+            ..EngineConfig::new(&model)
+        })
+        .await?;
+        return crate::bench_models::triage(engine, &args.triage, args.json).await;
     }
     let threads = global
         .threads

@@ -143,3 +143,59 @@ pub async fn fit(model: &Path, context_size: u32, json_out: bool) -> Result<u8> 
     }
     Ok(0)
 }
+
+/// Messages per second triaging the same mailbox one message at a time and batched, each
+/// on a fresh store (so nothing is cached) with the same engine.
+pub async fn triage(engine: bantam_core::Engine, files: &[std::path::PathBuf], json_out: bool) -> Result<u8> {
+    use bantam_core::mail::{read_source, MailSource};
+    use bantam_core::tasks::triage::{DecidedBy, TriageOptions, TriageService};
+    let messages: Vec<_> = read_source(&MailSource::Files { paths: files.to_vec() })?
+        .into_iter()
+        .filter_map(|r| r.ok())
+        .collect();
+    let mut results = Vec::new();
+    for sequential in [true, false] {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(&dir.path().join("bench.sqlite3")).await?;
+        let service = TriageService::new(engine.clone(), store, TriageOptions::default());
+        let mut by_model = 0usize;
+        let mut failed = 0usize;
+        let start = Instant::now();
+        service
+            .triage(messages.clone(), sequential, |o| match o {
+                Ok(t) if t.record.decided_by == DecidedBy::Model => by_model += 1,
+                Ok(_) => {}
+                Err(_) => failed += 1,
+            })
+            .await?;
+        let secs = start.elapsed().as_secs_f64();
+        results.push((sequential, secs, by_model, failed));
+    }
+    let rate = |secs: f64| messages.len() as f64 / secs;
+    let (_, seq, model_msgs, _) = results[0];
+    let (_, bat, _, _) = results[1];
+    if json_out {
+        println!(
+            "{}",
+            json!({"messages": messages.len(), "by_model": model_msgs, "sequential_s": seq, "batched_s": bat,
+                   "sequential_per_s": rate(seq), "batched_per_s": rate(bat), "speedup": seq / bat})
+        );
+    } else {
+        println!("triage of {} messages ({model_msgs} by the model)", messages.len());
+        for (sequential, secs, _, failed) in &results {
+            println!(
+                "  {:<12} {:>6.1} s  {:>5.2} messages/s{}",
+                if *sequential { "one at a time" } else { "batched" },
+                secs,
+                rate(*secs),
+                if *failed > 0 {
+                    format!("  ({failed} failed)")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        println!("  speed-up    {:.2}×", seq / bat);
+    }
+    Ok(0)
+}
