@@ -10,8 +10,9 @@ packages=(cmake clang libclang-dev pkg-config python3-pip)
 packages+=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
     # A display, a session bus and WebDriver for the app's end-to-end tests.
-    # qpdf makes the password-protected PDFs of the ingest tests.
-    packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver qpdf)
+    # qpdf makes the password-protected PDFs of the ingest tests; the mail tests run
+    # their own Dovecot IMAP server on loopback (with an openssl-made certificate).
+    packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver qpdf dovecot-imapd openssl)
 fi
 # The UI build needs Node.js; use the one on PATH when there is one.
 if ! command -v npm >/dev/null; then
@@ -42,3 +43,8 @@ if candidate=$(apt-cache policy libpcre2-8-0 2>/dev/null | awk '/Candidate:/ {pr
     pin=("libpcre2-8-0=$candidate" --allow-downgrades)
 fi
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" "${pin[@]}" >&2
+# The tests start their own Dovecot; the system one the package may have started is not
+# needed (only when this script just installed it).
+if [[ " ${missing[*]} " == *" dovecot-imapd "* ]]; then
+    $sudo systemctl disable --now dovecot >/dev/null 2>&1 || $sudo service dovecot stop >/dev/null 2>&1 || true
+fi

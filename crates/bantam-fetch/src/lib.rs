@@ -1,9 +1,10 @@
-//! Model downloads for Bantam: the HTTP side of the model manager, kept out of
-//! `bantam-core` (which has no HTTP dependencies). [`Downloader`] fetches one file with
-//! resume and verification; [`DownloadQueue`] runs them one after another for the app.
+//! Bantam's network side, kept out of `bantam-core` (which has no network dependencies):
+//! model downloads ([`Downloader`] fetches one file with resume and verification;
+//! [`DownloadQueue`] runs them one after another for the app) and IMAP mail ([`imap`]).
 
 pub mod download;
 pub mod error;
+pub mod imap;
 pub mod queue;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -175,3 +175,84 @@ impl Store {
         Ok(out)
     }
 }
+
+impl Store {
+    /// Saves an account (any serializable description; the CLI and app store
+    /// `bantam_fetch::imap::ImapAccount`) under its name.
+    pub async fn save_mail_account<T: Serialize>(&self, name: &str, account: &T) -> Result<()> {
+        let json = serde_json::to_string(account).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO mail_accounts (name, account, created_at) VALUES (?, ?, ?)
+             ON CONFLICT(name) DO UPDATE SET account = excluded.account",
+        )
+        .bind(name)
+        .bind(json)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn mail_account<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T> {
+        let json: String = sqlx::query_scalar("SELECT account FROM mail_accounts WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "mail account",
+                id: name.to_string(),
+            })?;
+        serde_json::from_str(&json).map_err(|e| Error::InvalidRequest(format!("account {name}: {e}")))
+    }
+
+    pub async fn mail_accounts<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>> {
+        let rows: Vec<String> = sqlx::query_scalar("SELECT account FROM mail_accounts ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|j| serde_json::from_str(j).map_err(|e| Error::InvalidRequest(e.to_string())))
+            .collect()
+    }
+
+    pub async fn delete_mail_account(&self, name: &str) -> Result<bool> {
+        Ok(sqlx::query("DELETE FROM mail_accounts WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    /// (UIDVALIDITY, last UID) of a folder's last sync.
+    pub async fn imap_sync_point(&self, account: &str, folder: &str) -> Result<Option<(u32, u32)>> {
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT uid_validity, last_uid FROM imap_sync WHERE account = ? AND folder = ?")
+                .bind(account)
+                .bind(folder)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(v, u)| (v as u32, u as u32)))
+    }
+
+    pub async fn set_imap_sync_point(
+        &self,
+        account: &str,
+        folder: &str,
+        uid_validity: u32,
+        last_uid: u32,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO imap_sync (account, folder, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT(account, folder) DO UPDATE SET uid_validity = excluded.uid_validity,
+                 last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+        )
+        .bind(account)
+        .bind(folder)
+        .bind(uid_validity as i64)
+        .bind(last_uid as i64)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,90 @@
+//! IMAP against a real Dovecot on 127.0.0.1 (TLS and STARTTLS, a self-signed certificate
+//! trusted through the account's CA file): first sync, incremental sync, a UIDVALIDITY
+//! change, a refused password, an untrusted certificate, a missing folder.
+
+use bantam_fetch::imap::{fetch_new, test_connection, ImapAccount, ImapError, Security, SyncPoint};
+use bantam_fetch::testkit::Dovecot;
+
+fn mail(n: usize) -> Vec<u8> {
+    format!(
+        "From: Sender {n} <sender{n}@example.org>\r\nTo: test@localhost\r\nSubject: Message {n}\r\n\
+         Message-ID: <m{n}@example.org>\r\nDate: Tue, 24 Nov 2026 10:00:00 +0000\r\n\r\nBody of message {n}.\r\n"
+    )
+    .into_bytes()
+}
+
+fn account(server: &Dovecot, security: Security) -> ImapAccount {
+    ImapAccount {
+        name: "test".into(),
+        host: "localhost".into(),
+        port: match security {
+            Security::Tls => server.imaps_port,
+            Security::StartTls => server.imap_port,
+        },
+        security,
+        user: server.user.clone(),
+        folder: "INBOX".into(),
+        ca_file: Some(server.ca_file.clone()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn syncs_only_new_mail_and_starts_over_when_uidvalidity_changes() {
+    let server = Dovecot::start(&[mail(1), mail(2), mail(3)]);
+    let tls = account(&server, Security::Tls);
+    let first = fetch_new(&tls, &server.password, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}: {}", server.log()));
+    assert_eq!(first.messages.len(), 3);
+    assert!(!first.reset);
+    let uids: Vec<u32> = first.messages.iter().map(|(u, _)| *u).collect();
+    assert_eq!(uids, vec![1, 2, 3]);
+    assert!(String::from_utf8_lossy(&first.messages[0].1).contains("Subject: Message"));
+    let point = SyncPoint {
+        uid_validity: first.uid_validity,
+        last_uid: 3,
+    };
+    // Nothing new: nothing fetched (also over STARTTLS).
+    let starttls = account(&server, Security::StartTls);
+    let again = fetch_new(&starttls, &server.password, Some(point)).await.unwrap();
+    assert!(again.messages.is_empty());
+    assert_eq!(again.uid_validity, first.uid_validity);
+    // One new message: only it.
+    server.deliver(&mail(4));
+    let next = fetch_new(&tls, &server.password, Some(point)).await.unwrap();
+    assert_eq!(next.messages.len(), 1);
+    assert_eq!(next.messages[0].0, 4);
+    assert!(String::from_utf8_lossy(&next.messages[0].1).contains("Message 4"));
+    assert_eq!(test_connection(&tls, &server.password).await.unwrap(), 4);
+    // The server renumbered the folder: everything is new again.
+    server.reset_uids();
+    let after = fetch_new(&tls, &server.password, Some(SyncPoint { last_uid: 4, ..point }))
+        .await
+        .unwrap();
+    assert!(after.reset);
+    assert_ne!(after.uid_validity, first.uid_validity);
+    assert_eq!(after.messages.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_password_untrusted_certificate_and_missing_folder_are_clear_errors() {
+    let server = Dovecot::start(&[mail(1)]);
+    let tls = account(&server, Security::Tls);
+    let err = fetch_new(&tls, "wrong password", None).await.unwrap_err();
+    assert!(matches!(err, ImapError::Auth(_)), "{err}");
+    assert!(err.to_string().contains("refused"), "{err}");
+    let untrusted = ImapAccount {
+        ca_file: None,
+        ..tls.clone()
+    };
+    let err = fetch_new(&untrusted, &server.password, None).await.unwrap_err();
+    assert_eq!(err.kind(), "tls", "{err}");
+    let missing = ImapAccount {
+        folder: "Nope".into(),
+        ..tls.clone()
+    };
+    let err = fetch_new(&missing, &server.password, None).await.unwrap_err();
+    assert_eq!(err.kind(), "folder", "{err}");
+    let closed = ImapAccount { port: 1, ..tls };
+    assert_eq!(fetch_new(&closed, "x", None).await.unwrap_err().kind(), "connect");
+}
