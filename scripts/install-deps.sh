@@ -6,13 +6,16 @@ set -euo pipefail
 
 # llama.cpp (cmake, bindgen's libclang) and the test-model fetcher (pip).
 packages=(cmake clang libclang-dev pkg-config python3-pip)
+# The OS keyring (Secret Service over D-Bus) for mail account passwords.
+packages+=(libdbus-1-dev)
 # The desktop app: WebKitGTK, the tray (appindicator), icons, the hotkey (xdo).
 packages+=(libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev)
 if [[ "${1:-}" == "--test" ]]; then
     # A display, a session bus and WebDriver for the app's end-to-end tests.
     # qpdf makes the password-protected PDFs of the ingest tests; the mail tests run
-    # their own Dovecot IMAP server on loopback (with an openssl-made certificate).
-    packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver qpdf dovecot-imapd openssl)
+    # their own Dovecot IMAP server on loopback (with an openssl-made certificate) and a
+    # private GNOME Keyring for the account passwords.
+    packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver qpdf dovecot-imapd openssl gnome-keyring)
 fi
 # The UI build needs Node.js; use the one on PATH when there is one.
 if ! command -v npm >/dev/null; then

@@ -2,6 +2,7 @@
 //! Results go to stdout, progress and status to stderr; exit codes are documented in
 //! the README (0 ok, 1 error, 2 usage, 3 model problem, 4 not found, 130 interrupted).
 
+mod accounts;
 mod bench;
 mod bench_docs;
 mod bench_models;
@@ -76,6 +77,9 @@ pub enum Command {
     /// Documents read so far: list, search, show, delete
     #[command(subcommand)]
     Documents(documents::DocumentsCommand),
+    /// IMAP accounts for `triage --imap` (passwords in the OS keyring)
+    #[command(subcommand)]
+    Accounts(accounts::AccountsCommand),
     /// Triage email: category, priority, reply needed, action items, route — per message
     Triage(triage::TriageArgs),
     /// Prefill and decode speed, optionally next to llama.cpp's llama-bench
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
             Command::Ingest(args) => documents::ingest(&cli.global, args).await,
             Command::Documents(cmd) => documents::documents(&cli.global, cmd).await,
             Command::Triage(args) => triage::run(&cli.global, args).await,
+            Command::Accounts(cmd) => accounts::run(&cli.global, cmd).await,
             Command::Bench(args) => bench::run(&cli.global, args).await,
         }
     });

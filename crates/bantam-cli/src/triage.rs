@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use bantam_core::mail::{read_source, MailSource};
+use bantam_core::mail::{parse, read_source, MailMessage, MailSource};
 use bantam_core::tasks::triage::{Outcome, Priority4, Rule, RuleField, TriageOptions, TriageService};
+use bantam_fetch::imap::{fetch_new, SyncPoint};
 use clap::Args;
 use serde_json::json;
 
@@ -19,6 +20,9 @@ const SETTING: &str = "triage";
 
 #[derive(Args, Debug)]
 pub struct TriageArgs {
+    /// An IMAP account (`bantam accounts add`): only mail new since the last run is fetched
+    #[arg(long, value_name = "ACCOUNT", conflicts_with_all = ["maildir", "mbox", "files"])]
+    pub imap: Option<String>,
     /// A Maildir folder (with cur/ and new/)
     #[arg(long, value_name = "DIR", conflicts_with_all = ["mbox", "files"])]
     pub maildir: Option<PathBuf>,
@@ -72,7 +76,7 @@ pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
     } else {
         None
     };
-    if source.is_none() && args.correct.is_none() {
+    if source.is_none() && args.correct.is_none() && args.imap.is_none() {
         if args.add_rule.is_empty() {
             bail!("nothing to triage: give --maildir DIR, --mbox FILE or .eml files");
         }
@@ -105,6 +109,9 @@ pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
             return Ok(0);
         }
     }
+    if let Some(name) = &args.imap {
+        return imap(&ctx, &service, name, &args).await;
+    }
     let Some(source) = source else { return Ok(0) };
 
     let read = tokio::task::spawn_blocking({
@@ -127,9 +134,18 @@ pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
     let dedupe = serde_json::to_string(&source)?;
     let job = ctx.store.enqueue_job("triage", Some(&dedupe), &source).await?;
     ctx.store.start_job(job.id).await?;
+    let failed = failed + triage_and_print(&service, messages, &args).await?;
+    ctx.store.complete_job(job.id, &json!({"failed": failed})).await?;
+    Ok(if failed > 0 { exit::ERROR } else { 0 })
+}
+
+/// Triages and prints each record as it finishes; the number that failed. Ctrl-C stops
+/// (finished records are kept).
+async fn triage_and_print(service: &TriageService, messages: Vec<MailMessage>, args: &TriageArgs) -> Result<usize> {
     let total = messages.len();
     let started = std::time::Instant::now();
     let mut done = 0usize;
+    let mut failed = 0usize;
     let json_out = args.json;
     let work = service.triage(messages, args.sequential, |outcome: Outcome| {
         done += 1;
@@ -159,12 +175,9 @@ pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
         r = work => r?,
         _ = tokio::signal::ctrl_c() => {
             eprintln!("\ninterrupted; {done} of {total} triaged and kept — run again to finish");
-            return Ok(exit::INTERRUPTED);
+            std::process::exit(exit::INTERRUPTED.into());
         }
     }
-    ctx.store
-        .complete_job(job.id, &json!({"messages": total, "failed": failed}))
-        .await?;
     eprintln!(
         "{total} messages triaged in {:.1} s{}",
         started.elapsed().as_secs_f64(),
@@ -174,6 +187,57 @@ pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
             String::new()
         }
     );
+    Ok(failed)
+}
+
+/// `--imap NAME`: fetch what is new since the last sync (read-only), triage it, then move
+/// the sync point. A killed run fetches the same mail again and gets the stored records.
+async fn imap(ctx: &Context, service: &TriageService, name: &str, args: &TriageArgs) -> Result<u8> {
+    let account = crate::accounts::load(ctx, name).await?;
+    let password = crate::accounts::password(&account)?;
+    let since = ctx
+        .store
+        .imap_sync_point(name, &account.folder)
+        .await?
+        .map(|(uid_validity, last_uid)| SyncPoint { uid_validity, last_uid });
+    let fetched = match fetch_new(&account, &password, since).await {
+        Ok(f) => f,
+        Err(e) => {
+            report_error(args.json, Some(name), e.kind(), &e.to_string());
+            return Ok(exit::ERROR);
+        }
+    };
+    if fetched.reset {
+        eprintln!(
+            "{name}: the server renumbered {} (UIDVALIDITY changed); reading it all again",
+            account.folder
+        );
+    }
+    if fetched.messages.is_empty() {
+        eprintln!("{name}: nothing new in {}", account.folder);
+    }
+    let mut failed = 0;
+    let mut messages = Vec::new();
+    let last = fetched.messages.iter().map(|(uid, _)| *uid).max();
+    for (uid, bytes) in &fetched.messages {
+        let key = format!("imap:{name}/{}/{}/{uid}", account.folder, fetched.uid_validity);
+        match parse(bytes, &key) {
+            Ok(mut m) => {
+                m.key = key;
+                messages.push(m);
+            }
+            Err(e) => {
+                failed += 1;
+                report_error(args.json, Some(&key), "malformed", &e.to_string());
+            }
+        }
+    }
+    failed += triage_and_print(service, messages, args).await?;
+    if let Some(last) = last.or(since.filter(|_| !fetched.reset).map(|s| s.last_uid)) {
+        ctx.store
+            .set_imap_sync_point(name, &account.folder, fetched.uid_validity, last)
+            .await?;
+    }
     Ok(if failed > 0 { exit::ERROR } else { 0 })
 }
 

@@ -149,3 +149,83 @@ fn a_killed_triage_finishes_on_the_next_run_with_each_message_once() {
     assert_eq!(next[0]["record"]["priority"], "high");
     assert_eq!(next[0]["record"]["decided_by"], "learned");
 }
+
+#[test]
+fn imap_triage_fetches_only_new_mail_with_the_password_from_the_keyring() {
+    use bantam_fetch::testkit::Dovecot;
+    let corpus = bantam_core::paths::test_corpus().join("mail");
+    let seed: Vec<Vec<u8>> = ["mail_test_13", "mail_test_16", "mail_test_19"]
+        .iter()
+        .map(|n| std::fs::read(corpus.join(format!("{n}.eml"))).unwrap())
+        .collect();
+    let server = Dovecot::start(&seed);
+    let keyring = common::PrivateKeyring::start();
+    let data = tempfile::tempdir().unwrap();
+    let model = bantam_core::paths::test_model();
+    let cmd = |args: &[&str]| {
+        let mut c = bantam(data.path());
+        c.env("BANTAM_MODEL", &model)
+            .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
+            .env_remove("BANTAM_IMAP_PASSWORD")
+            .args(args);
+        c
+    };
+    let port = server.imaps_port.to_string();
+    let ca = server.ca_file.display().to_string();
+    let add = |password: &str| {
+        let mut c = cmd(&[
+            "accounts",
+            "add",
+            "test",
+            "--host",
+            "localhost",
+            "--port",
+            &port,
+            "--user",
+            &server.user,
+            "--ca-file",
+            &ca,
+            "--password-stdin",
+        ]);
+        let mut child = c.stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        use std::io::Write;
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // A wrong password is refused before anything is saved.
+    let refused = add("not it");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let added = add(&server.password);
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    // The password is in the keyring, not in the database.
+    let db = std::fs::read(data.path().join("bantam.sqlite3")).unwrap();
+    assert!(!db
+        .windows(server.password.len())
+        .any(|w| w == server.password.as_bytes()));
+    let listed = cmd(&["accounts", "list"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("test@localhost"));
+
+    let first = cmd(&["triage", "--imap", "test", "--json"]).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let records = lines(&first.stdout);
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert!(records
+        .iter()
+        .all(|r| r["key"].as_str().unwrap().starts_with("imap:test/INBOX/")));
+    // Again: nothing new is fetched.
+    let again = cmd(&["triage", "--imap", "test", "--json"]).output().unwrap();
+    assert!(lines(&again.stdout).is_empty());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing new"));
+    // One new message: only it.
+    server.deliver(&std::fs::read(corpus.join("mail_test_18.eml")).unwrap());
+    let next = cmd(&["triage", "--imap", "test", "--json"]).output().unwrap();
+    let next = lines(&next.stdout);
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0]["subject"], "Test for Comma and Name Bugs");
+    assert_eq!(next[0]["cached"], false);
+}
