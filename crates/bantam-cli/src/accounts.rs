@@ -1,20 +1,16 @@
-//! `bantam accounts add|list|remove|test`: IMAP accounts. The account is stored in the
-//! database; its password only in the OS keyring (Secret Service on Linux, the Keychain on
-//! macOS, Credential Manager on Windows).
+//! `bantam accounts add|list|remove|test`: IMAP accounts (`bantam_fetch::accounts`: the
+//! account in the database, its password only in the OS keyring).
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
+use bantam_fetch::accounts::{self, PASSWORD_ENV};
 use bantam_fetch::imap::{test_connection, ImapAccount, Security};
 use clap::Subcommand;
 
 use crate::context::Context;
 use crate::Global;
-
-/// For headless machines without a keyring: the password, from the environment.
-pub const PASSWORD_ENV: &str = "BANTAM_IMAP_PASSWORD";
-const KEYRING_SERVICE: &str = "bantam";
 
 #[derive(Subcommand, Debug)]
 pub enum AccountsCommand {
@@ -48,31 +44,6 @@ pub enum AccountsCommand {
     Test { name: String },
 }
 
-fn keyring_entry(account: &ImapAccount) -> Result<keyring::Entry> {
-    keyring::Entry::new(
-        KEYRING_SERVICE,
-        &format!(
-            "imap:{}@{}:{}/{}",
-            account.user, account.host, account.port, account.name
-        ),
-    )
-    .context("the OS keyring")
-}
-
-/// The account's password: the keyring, else `BANTAM_IMAP_PASSWORD`.
-pub fn password(account: &ImapAccount) -> Result<String> {
-    let from_keyring = keyring_entry(account).and_then(|e| e.get_password().map_err(Into::into));
-    match from_keyring {
-        Ok(p) => Ok(p),
-        Err(e) => std::env::var(PASSWORD_ENV).map_err(|_| {
-            anyhow::anyhow!(
-                "no password for {} in the OS keyring ({e:#}); add the account again, or set {PASSWORD_ENV}",
-                account.name
-            )
-        }),
-    }
-}
-
 pub async fn load(ctx: &Context, name: &str) -> Result<ImapAccount> {
     ctx.store
         .mail_account(name)
@@ -104,13 +75,9 @@ pub async fn run(global: &Global, cmd: AccountsCommand) -> Result<u8> {
                 ca_file: ca_file.map(|p| std::fs::canonicalize(&p).unwrap_or(p)),
             };
             let secret = read_password(password_stdin)?;
-            let count = test_connection(&account, &secret)
+            let count = accounts::add(&ctx.store, &account, &secret)
                 .await
-                .with_context(|| format!("checking {name} before saving it"))?;
-            keyring_entry(&account)?
-                .set_password(&secret)
-                .with_context(|| format!("storing the password in the OS keyring (or use {PASSWORD_ENV})"))?;
-            ctx.store.save_mail_account(&name, &account).await?;
+                .with_context(|| format!("adding {name}"))?;
             eprintln!(
                 "{name}: connected, {count} messages in {}; password in the OS keyring",
                 account.folder
@@ -129,16 +96,14 @@ pub async fn run(global: &Global, cmd: AccountsCommand) -> Result<u8> {
             }
         }
         AccountsCommand::Remove { name } => {
-            let account = load(&ctx, &name).await?;
-            if let Ok(entry) = keyring_entry(&account) {
-                let _ = entry.delete_credential();
+            if !accounts::remove(&ctx.store, &name).await? {
+                bail!("no account {name:?}");
             }
-            ctx.store.delete_mail_account(&name).await?;
             eprintln!("removed {name}");
         }
         AccountsCommand::Test { name } => {
             let account = load(&ctx, &name).await?;
-            let count = test_connection(&account, &password(&account)?).await?;
+            let count = test_connection(&account, &accounts::password(&account)?).await?;
             println!("{name}: connected, {count} messages in {}", account.folder);
         }
     }

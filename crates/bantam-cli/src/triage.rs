@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use bantam_core::mail::{parse, read_source, MailMessage, MailSource};
+use bantam_core::mail::{read_source, MailMessage, MailSource};
 use bantam_core::tasks::triage::{Outcome, Priority4, Rule, RuleField, TriageOptions, TriageService};
-use bantam_fetch::imap::{fetch_new, SyncPoint};
+use bantam_fetch::accounts::sync_and_triage;
 use clap::Args;
 use serde_json::json;
 
@@ -149,26 +149,8 @@ async fn triage_and_print(service: &TriageService, messages: Vec<MailMessage>, a
     let json_out = args.json;
     let work = service.triage(messages, args.sequential, |outcome: Outcome| {
         done += 1;
-        match outcome {
-            Ok(t) => {
-                if json_out {
-                    println!("{}", json!(t));
-                } else {
-                    let r = &t.record;
-                    println!(
-                        "{:<7} {:<12} {}{} — {}",
-                        r.priority.as_str(),
-                        r.category,
-                        t.subject.chars().take(60).collect::<String>(),
-                        if r.needs_reply { " [reply]" } else { "" },
-                        r.summary
-                    );
-                }
-            }
-            Err(f) => {
-                failed += 1;
-                report_error(json_out, Some(&f.source), "triage", &f.error.to_string());
-            }
+        if print_outcome(json_out, outcome) {
+            failed += 1;
         }
     });
     tokio::select! {
@@ -190,55 +172,60 @@ async fn triage_and_print(service: &TriageService, messages: Vec<MailMessage>, a
     Ok(failed)
 }
 
-/// `--imap NAME`: fetch what is new since the last sync (read-only), triage it, then move
-/// the sync point. A killed run fetches the same mail again and gets the stored records.
+/// `--imap NAME`: what is new since the last sync, fetched read-only and triaged.
 async fn imap(ctx: &Context, service: &TriageService, name: &str, args: &TriageArgs) -> Result<u8> {
-    let account = crate::accounts::load(ctx, name).await?;
-    let password = crate::accounts::password(&account)?;
-    let since = ctx
-        .store
-        .imap_sync_point(name, &account.folder)
-        .await?
-        .map(|(uid_validity, last_uid)| SyncPoint { uid_validity, last_uid });
-    let fetched = match fetch_new(&account, &password, since).await {
-        Ok(f) => f,
+    let mut failed = 0usize;
+    let json_out = args.json;
+    let report = sync_and_triage(&ctx.store, service, name, args.sequential, |o| {
+        if print_outcome(json_out, o) {
+            failed += 1;
+        }
+    })
+    .await;
+    let report = match report {
+        Ok(r) => r,
         Err(e) => {
-            report_error(args.json, Some(name), e.kind(), &e.to_string());
+            report_error(json_out, Some(name), e.kind(), &e.to_string());
             return Ok(exit::ERROR);
         }
     };
-    if fetched.reset {
-        eprintln!(
-            "{name}: the server renumbered {} (UIDVALIDITY changed); reading it all again",
-            account.folder
-        );
+    for m in &report.malformed {
+        failed += 1;
+        report_error(json_out, None, "malformed", m);
     }
-    if fetched.messages.is_empty() {
-        eprintln!("{name}: nothing new in {}", account.folder);
+    if report.reset {
+        eprintln!("{name}: the server renumbered the folder (UIDVALIDITY changed); it was read again");
     }
-    let mut failed = 0;
-    let mut messages = Vec::new();
-    let last = fetched.messages.iter().map(|(uid, _)| *uid).max();
-    for (uid, bytes) in &fetched.messages {
-        let key = format!("imap:{name}/{}/{}/{uid}", account.folder, fetched.uid_validity);
-        match parse(bytes, &key) {
-            Ok(mut m) => {
-                m.key = key;
-                messages.push(m);
-            }
-            Err(e) => {
-                failed += 1;
-                report_error(args.json, Some(&key), "malformed", &e.to_string());
-            }
-        }
-    }
-    failed += triage_and_print(service, messages, args).await?;
-    if let Some(last) = last.or(since.filter(|_| !fetched.reset).map(|s| s.last_uid)) {
-        ctx.store
-            .set_imap_sync_point(name, &account.folder, fetched.uid_validity, last)
-            .await?;
+    if report.fetched == 0 {
+        eprintln!("{name}: nothing new");
     }
     Ok(if failed > 0 { exit::ERROR } else { 0 })
+}
+
+/// Prints one record (or its error); true when it failed.
+fn print_outcome(json_out: bool, outcome: Outcome) -> bool {
+    match outcome {
+        Ok(t) => {
+            if json_out {
+                println!("{}", json!(t));
+            } else {
+                let r = &t.record;
+                println!(
+                    "{:<7} {:<12} {}{} — {}",
+                    r.priority.as_str(),
+                    r.category,
+                    t.subject.chars().take(60).collect::<String>(),
+                    if r.needs_reply { " [reply]" } else { "" },
+                    r.summary
+                );
+            }
+            false
+        }
+        Err(f) => {
+            report_error(json_out, Some(&f.source), "triage", &f.error.to_string());
+            true
+        }
+    }
 }
 
 fn report_error(json_out: bool, source: Option<&str>, kind: &str, message: &str) {

@@ -2,6 +2,7 @@
 //! model downloads ([`Downloader`] fetches one file with resume and verification;
 //! [`DownloadQueue`] runs them one after another for the app) and IMAP mail ([`imap`]).
 
+pub mod accounts;
 pub mod download;
 pub mod error;
 pub mod imap;

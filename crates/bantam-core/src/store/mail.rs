@@ -256,3 +256,37 @@ impl Store {
         Ok(())
     }
 }
+
+/// A triaged message as the Inbox lists it.
+#[derive(Debug, Clone, Serialize, FromRow)]
+pub struct InboxRow {
+    pub message_id: i64,
+    pub key: String,
+    pub from_address: Option<String>,
+    pub subject: String,
+    pub date: Option<String>,
+    /// JSON: the triage record.
+    pub record: String,
+    pub decided_by: String,
+}
+
+impl Store {
+    /// Triaged messages, most urgent first, then newest; optionally only those whose
+    /// subject or sender contains `query`.
+    pub async fn inbox(&self, query: Option<&str>, limit: i64) -> Result<Vec<InboxRow>> {
+        let like = query.map(|q| format!("%{}%", q.replace('%', "\\%").replace('_', "\\_")));
+        Ok(sqlx::query_as(
+            "SELECT m.id AS message_id, m.key, m.from_address, m.subject, m.date, t.record, t.decided_by
+             FROM triage t JOIN mail_messages m ON m.id = t.message_id
+             WHERE ?1 IS NULL OR m.subject LIKE ?1 ESCAPE '\\' OR m.from_address LIKE ?1 ESCAPE '\\'
+             ORDER BY CASE json_extract(t.record, '$.priority')
+                        WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
+                      m.date DESC, m.id DESC
+             LIMIT ?2",
+        )
+        .bind(like)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -21,7 +21,7 @@ pub use conversations::{Conversation, MessageStats, SearchHit, StoredMessage};
 pub use documents::{NewDocument, StoredChunk, StoredDocument, StoredSummary};
 pub use downloads::{DownloadRow, DownloadStatus, NewDownload};
 pub use jobs::{Job, JobState};
-pub use mail::{Correction, StoredTriage};
+pub use mail::{Correction, InboxRow, StoredTriage};
 pub use models::ImportedModel;
 
 use crate::error::{Error, Result};
