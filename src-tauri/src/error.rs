@@ -10,6 +10,8 @@ pub enum AppError {
     Tauri(#[from] tauri::Error),
     #[error(transparent)]
     Download(#[from] bantam_fetch::DownloadError),
+    #[error(transparent)]
+    Account(#[from] bantam_fetch::accounts::AccountError),
     #[error("{0}")]
     Message(String),
 }

@@ -176,6 +176,21 @@ impl Service {
         Ok(service)
     }
 
+    /// Triage over the current engine, with the user's categories and rules.
+    pub async fn triage(&self) -> AppResult<bantam_core::tasks::triage::TriageService> {
+        let engine = self.engine().await?;
+        let options = self
+            .store
+            .get_setting(bantam_core::store::settings::keys::TRIAGE)
+            .await?
+            .unwrap_or_default();
+        Ok(bantam_core::tasks::triage::TriageService::new(
+            engine,
+            self.store.clone(),
+            options,
+        ))
+    }
+
     /// The download queue (started on first use, on the app's runtime).
     pub async fn downloads(&self) -> AppResult<bantam_fetch::DownloadQueue> {
         if let Some(q) = self.downloads.get() {

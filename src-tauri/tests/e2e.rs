@@ -433,3 +433,100 @@ async fn a_new_user_sees_what_fits_downloads_a_model_and_switches_between_models
     .await;
     app.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected() {
+    use bantam_fetch::testkit::Dovecot;
+    let _serial = SERIAL.lock().await;
+    let corpus = bantam_core::paths::test_corpus().join("mail");
+    let mut seed: Vec<Vec<u8>> = ["mail_test_13", "mail_test_16", "mail_test_19"]
+        .iter()
+        .map(|n| std::fs::read(corpus.join(format!("{n}.eml"))).unwrap())
+        .collect();
+    seed.push(
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../crates/bantam-core/tests/fixtures/mail/meeting.eml"),
+        )
+        .unwrap(),
+    );
+    let server = Dovecot::start(&seed);
+    let desktop = Desktop::start();
+    let app = desktop.launch().await;
+    app.wait_ready().await;
+    app.click("#nav-inbox").await;
+    assert!(app
+        .text("#inbox-list")
+        .await
+        .contains("Add an IMAP account in Settings"));
+
+    // Settings: the account, checked against the server before it is saved.
+    app.click("#open-settings").await;
+    app.type_into("#acc-name", "work").await;
+    app.type_into("#acc-host", "localhost").await;
+    app.type_into("#acc-port", &server.imaps_port.to_string()).await;
+    app.type_into("#acc-user", &server.user).await;
+    app.type_into("#acc-password", "wrong").await;
+    app.type_into("#acc-ca", &server.ca_file.display().to_string()).await;
+    app.click("#acc-add").await;
+    app.until(
+        "the wrong password to be refused",
+        "return document.getElementById('acc-status').textContent.includes('refused')",
+    )
+    .await;
+    app.type_into("#acc-password", &server.password).await;
+    app.click("#acc-add").await;
+    app.until(
+        "the account to be added",
+        "return document.getElementById('acc-status').textContent.includes('4 messages') && \
+         !!document.querySelector('#account-list .account[data-name=\"work\"]')",
+    )
+    .await;
+
+    // Inbox: Triage now fetches and triages the four messages, most urgent first.
+    app.click("#nav-inbox").await;
+    app.click("#triage-now").await;
+    app.until(
+        "the four messages to be triaged",
+        "return document.querySelectorAll('#inbox-list .mail-item').length === 4 && \
+         document.getElementById('triage-progress').textContent.includes('4 new')",
+    )
+    .await;
+    let list = app.text("#inbox-list").await;
+    assert!(list.contains("New Webinar") && list.contains("budget review"), "{list}");
+    assert!(app.text("#inbox-filters").await.contains("newsletter"));
+
+    // Correct the meeting's category; it sticks after a reload of the list.
+    let set = "const s = [...document.querySelectorAll('#inbox-list .mail-item')] \
+                 .find(i => i.textContent.includes('budget review')).querySelector('.mail-category'); \
+               s.value = 'finance'; s.dispatchEvent(new Event('change'));";
+    app.client.execute(set, vec![]).await.unwrap();
+    app.until(
+        "the correction to be saved",
+        "const i = [...document.querySelectorAll('#inbox-list .mail-item')] \
+           .find(i => i.textContent.includes('budget review')); \
+         return !!i && i.textContent.includes('decided by learned')",
+    )
+    .await;
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("inbox.png")).await;
+    }
+    // Again: nothing new on the server.
+    app.click("#triage-now").await;
+    app.until(
+        "a second run to find nothing new",
+        "return document.getElementById('triage-progress').textContent.includes('nothing new')",
+    )
+    .await;
+    assert_eq!(
+        app.client
+            .execute(
+                "return document.querySelectorAll('#inbox-list .mail-item').length",
+                vec![]
+            )
+            .await
+            .unwrap(),
+        serde_json::json!(4)
+    );
+    app.quit().await;
+}

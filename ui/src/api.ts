@@ -138,6 +138,51 @@ export interface DownloadUpdate {
 
 export type Task = "chat" | "documents" | "triage" | "redaction";
 
+export type MailPriority = "urgent" | "high" | "normal" | "low";
+
+export interface TriageRecord {
+  category: string;
+  priority: MailPriority;
+  needs_reply: boolean;
+  action_items: { text: string; due: string | null }[];
+  summary: string;
+  route: string;
+  reason: string;
+  decided_by: "rule" | "learned" | "headers" | "model";
+}
+
+export interface InboxItem {
+  message_id: number;
+  key: string;
+  from: string | null;
+  subject: string;
+  date: string | null;
+  record: TriageRecord;
+}
+
+export interface InboxView {
+  items: InboxItem[];
+  categories: string[];
+  accounts: number;
+}
+
+export type TriageEvent =
+  | { type: "account"; name: string }
+  | { type: "record"; item: InboxItem; cached: boolean }
+  | { type: "failed"; message: string }
+  | { type: "done"; account: string; fetched: number }
+  | { type: "finished" };
+
+export interface ImapAccount {
+  name: string;
+  host: string;
+  port: number;
+  security: "tls" | "starttls";
+  user: string;
+  folder: string;
+  ca_file: string | null;
+}
+
 export interface ModelsOverview {
   hardware: Hardware;
   budget: { context_size: number; parallel: number; ubatch: number };
@@ -239,6 +284,14 @@ export const api = {
   pickModelFile: () => invoke<string | null>("model_import_pick"),
   setTaskModel: (task: Task, path: string | null) => invoke<void>("model_task_set", { task, path }),
   deleteModel: (id: string) => invoke<void>("model_delete", { id }),
+  inbox: (query: string | null) => invoke<InboxView>("inbox_list", { query }),
+  correctTriage: (messageId: number, category: string | null, priority: MailPriority | null) =>
+    invoke<TriageRecord>("triage_correct", { messageId, category, priority }),
+  triageNow: (onEvent: (e: TriageEvent) => void) => invoke<void>("triage_now", { onEvent: channel(onEvent) }),
+  accounts: () => invoke<ImapAccount[]>("accounts_list"),
+  addAccount: (account: ImapAccount, password: string) => invoke<number>("account_add", { account, password }),
+  removeAccount: (name: string) => invoke<void>("account_remove", { name }),
+  testAccount: (name: string) => invoke<number>("account_test", { name }),
   settings: () => invoke<SettingsView>("settings_get"),
   saveSettings: (settings: Settings) => invoke<void>("settings_set", { settings }),
   openMain: (conversationId: number | null, view: string | null = null) =>

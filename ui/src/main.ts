@@ -4,6 +4,7 @@ import { renderMarkdown } from "./markdown";
 import { applyTheme } from "./theme";
 import { initDocuments, refreshDocuments, summarize } from "./documents";
 import { importModels, initModels, refreshModels } from "./models";
+import { initInbox, refreshAccounts, refreshInbox, triageNow } from "./inbox";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -291,12 +292,18 @@ async function search(q: string) {
 
 // ---- settings ---------------------------------------------------------------------------
 let pendingHotkey: string | null = null;
-type View = "chat" | "documents" | "models" | "settings";
+type View = "chat" | "documents" | "inbox" | "models" | "settings";
 function showView(view: View) {
-  for (const v of ["chat", "documents", "models", "settings"] as const) $(`${v}-view`).hidden = v !== view;
+  for (const v of ["chat", "documents", "inbox", "models", "settings"] as const) $(`${v}-view`).hidden = v !== view;
   $("nav-chats").classList.toggle("active", view === "chat");
   $("nav-documents").classList.toggle("active", view === "documents");
+  $("nav-inbox").classList.toggle("active", view === "inbox");
   $("nav-models").classList.toggle("active", view === "models");
+}
+
+async function showInbox() {
+  showView("inbox");
+  await refreshInbox();
 }
 
 async function showModels() {
@@ -320,6 +327,7 @@ async function showSettings() {
   $<HTMLSelectElement>("set-theme").value = s.theme;
   $<HTMLInputElement>("set-login").checked = s.launch_at_login;
   $("data-dir").textContent = s.data_dir;
+  void refreshAccounts();
   const err = $("hotkey-error");
   err.hidden = !s.hotkey_error;
   err.textContent = s.hotkey_error ?? "";
@@ -384,6 +392,7 @@ function wire() {
   $("nav-chats").onclick = () => showChat();
   $("nav-documents").onclick = () => void showDocuments();
   $("nav-models").onclick = () => void showModels();
+  $("nav-inbox").onclick = () => void showInbox();
   $("settings-models").onclick = (e) => {
     e.preventDefault();
     void showModels();
@@ -441,6 +450,9 @@ function wire() {
     } else if (mod && e.key === "d") {
       e.preventDefault();
       void showDocuments();
+    } else if (mod && e.key === "i") {
+      e.preventDefault();
+      void showInbox();
     } else if (mod && e.key === "m") {
       e.preventDefault();
       void showModels();
@@ -462,6 +474,8 @@ async function start() {
     if (n.view === "settings") void showSettings();
     else if (n.view === "documents") void showDocuments();
     else if (n.view === "models") void showModels();
+    else if (n.view === "inbox") void showInbox();
+    else if (n.view === "triage") void showInbox().then(triageNow);
     else if (n.view === "clipboard") void summarizeClipboard();
     else if (n.conversation != null) void refreshList().then(() => openConversation(n.conversation));
   });
@@ -485,9 +499,12 @@ async function start() {
     },
   });
   await initModels({ toast });
+  initInbox({ toast });
   if (params.get("view") === "settings") await showSettings();
   else if (params.get("view") === "documents") await showDocuments();
   else if (params.get("view") === "models") await showModels();
+  else if (params.get("view") === "inbox") await showInbox();
+  else if (params.get("view") === "triage") await showInbox().then(triageNow);
   else if (params.get("view") === "clipboard") await summarizeClipboard();
   else {
     await openConversation(conv ? Number(conv) : null);

@@ -15,8 +15,7 @@ use serde_json::json;
 use crate::context::Context;
 use crate::{exit, Global};
 
-/// The `triage` setting: the user's categories and rules.
-const SETTING: &str = "triage";
+use bantam_core::store::settings::keys::TRIAGE as SETTING;
 
 #[derive(Args, Debug)]
 pub struct TriageArgs {

@@ -5,6 +5,7 @@ pub mod chat;
 pub mod documents;
 pub mod engine;
 pub mod history;
+pub mod mail;
 pub mod models;
 pub mod settings;
 pub mod windows;

@@ -19,6 +19,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
     let open = MenuItem::with_id(app, "open", "Open Bantam", true, None::<&str>)?;
     let ask = MenuItem::with_id(app, "ask", "Quick ask", true, None::<&str>)?;
     let clipboard = MenuItem::with_id(app, "clipboard", "Summarize clipboard", true, None::<&str>)?;
+    let triage = MenuItem::with_id(app, "triage", "Triage mail now", true, None::<&str>)?;
     let pause = MenuItem::with_id(app, "pause", "Pause model", true, None::<&str>)?;
     let settings = MenuItem::with_id(app, "settings", "Settings", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Bantam", true, None::<&str>)?;
@@ -28,6 +29,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
             &open,
             &ask,
             &clipboard,
+            &triage,
             &PredefinedMenuItem::separator(app)?,
             &pause,
             &settings,
@@ -57,6 +59,10 @@ fn on_menu(app: &AppHandle, id: &str) {
         }
         "settings" => {
             let _ = windows::show_main(app, None, Some("settings"));
+        }
+        // The Inbox runs it, so progress and results are in front of the user.
+        "triage" => {
+            let _ = windows::show_main(app, None, Some("triage"));
         }
         "pause" => {
             let service = app.state::<Arc<Service>>().inner().clone();

@@ -37,6 +37,7 @@ pub struct Desktop {
     pub dbus: String,
     _xvfb: Killed,
     _dbus: Killed,
+    _keyring: Killed,
     pub home: tempfile::TempDir,
 }
 
@@ -65,12 +66,30 @@ impl Desktop {
         BufReader::new(dbus.stdout.take().expect("dbus stdout"))
             .read_line(&mut address)
             .expect("dbus prints its address");
+        let home = tempfile::tempdir().expect("a temp home");
+        // An unlocked GNOME Keyring on the session bus: the Secret Service where the app
+        // keeps mail passwords, as on a desktop.
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", home.path().join("share"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon starts (apt install gnome-keyring)");
+        if let Some(mut stdin) = keyring.stdin.take() {
+            use std::io::Write;
+            let _ = stdin.write_all(b"keyring password");
+        }
         Desktop {
             display,
             dbus: address.trim().to_string(),
             _xvfb: xvfb,
             _dbus: Killed(dbus),
-            home: tempfile::tempdir().expect("a temp home"),
+            _keyring: Killed(keyring),
+            home,
         }
     }
 

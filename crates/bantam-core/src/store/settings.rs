@@ -14,6 +14,8 @@ pub mod keys {
     pub const APP: &str = "app";
     /// A model per task ([`super::TaskModels`]), for the router.
     pub const TASK_MODELS: &str = "task_models";
+    /// Triage categories and rules (`tasks::triage::TriageOptions`).
+    pub const TRIAGE: &str = "triage";
 }
 
 /// Which model each kind of work should use; `None` means the default model. The router

@@ -1,0 +1,208 @@
+// The Inbox: triaged mail grouped by priority, with category and summary, action items
+// and a reply flag; a click on the category corrects it (and teaches it for the sender).
+// "Triage now" fetches new mail of every account and streams the records in.
+import { api, errorText, type ImapAccount, type InboxItem, type InboxView, type MailPriority } from "./api";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const PRIORITIES: MailPriority[] = ["urgent", "high", "normal", "low"];
+
+let view: InboxView | null = null;
+let filter: { priority: MailPriority | null; category: string | null } = { priority: null, category: null };
+let running = false;
+let toast: (text: string) => void = () => {};
+let searchTimer = 0;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls = "", text = ""): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text) e.textContent = text;
+  return e;
+}
+
+function itemEl(item: InboxItem, categories: string[]): HTMLElement {
+  const r = item.record;
+  const row = el("article", `mail-item priority-${r.priority}`);
+  row.dataset.id = String(item.message_id);
+  const head = el("div", "mail-head");
+  head.append(el("span", `badge prio prio-${r.priority}`, r.priority));
+  head.append(el("span", "mail-subject", item.subject || "(no subject)"));
+  if (r.needs_reply) head.append(el("span", "badge reply", "needs reply"));
+  const select = el("select", "mail-category");
+  select.title = "Correct the category (mail from this sender will follow)";
+  for (const c of categories) select.append(new Option(c, c, false, c === r.category));
+  select.onchange = async () => {
+    try {
+      const fixed = await api.correctTriage(item.message_id, select.value, null);
+      item.record = fixed;
+      toast(`Filed as ${fixed.category}; mail from ${item.from ?? "this sender"} will follow`);
+      render();
+    } catch (e) {
+      toast(errorText(e));
+    }
+  };
+  head.append(select);
+  row.append(head);
+  row.append(el("div", "meta", [item.from ?? "unknown sender", r.route, `decided by ${r.decided_by}`].join(" · ")));
+  row.append(el("div", "mail-summary", r.summary));
+  if (r.action_items.length) {
+    const ul = el("ul", "actions-list");
+    for (const a of r.action_items) ul.append(el("li", "", a.due ? `${a.text} (by ${a.due})` : a.text));
+    row.append(ul);
+  }
+  return row;
+}
+
+function render() {
+  if (!view) return;
+  const v = view;
+  const list = $("inbox-list");
+  list.replaceChildren();
+  const chips = $("inbox-filters");
+  chips.replaceChildren();
+  const chip = (label: string, active: boolean, onclick: () => void) => {
+    const b = el("button", `ghost chip${active ? " active" : ""}`, label);
+    b.type = "button";
+    b.onclick = onclick;
+    chips.append(b);
+  };
+  chip(`All ${v.items.length}`, !filter.priority && !filter.category, () => {
+    filter = { priority: null, category: null };
+    render();
+  });
+  for (const p of PRIORITIES) {
+    const n = v.items.filter((i) => i.record.priority === p).length;
+    if (n) chip(`${p} ${n}`, filter.priority === p, () => ((filter = { priority: p, category: null }), render()));
+  }
+  for (const c of v.categories) {
+    const n = v.items.filter((i) => i.record.category === c).length;
+    if (n) chip(`${c} ${n}`, filter.category === c, () => ((filter = { priority: null, category: c }), render()));
+  }
+  const shown = v.items.filter(
+    (i) => (!filter.priority || i.record.priority === filter.priority) && (!filter.category || i.record.category === filter.category),
+  );
+  if (v.items.length === 0) {
+    const empty = el("div", "empty");
+    empty.append(el("h2", "", "No triaged mail yet"));
+    empty.append(
+      el(
+        "p",
+        "",
+        v.accounts === 0
+          ? "Add an IMAP account in Settings, then press Triage now. Mail is read, never changed, and stays on this machine."
+          : "Press Triage now to fetch and sort new mail.",
+      ),
+    );
+    list.append(empty);
+    return;
+  }
+  for (const p of PRIORITIES) {
+    const group = shown.filter((i) => i.record.priority === p);
+    if (!group.length) continue;
+    const section = el("section", "mail-group");
+    section.append(el("h2", "", `${p} · ${group.length}`));
+    for (const i of group) section.append(itemEl(i, v.categories));
+    list.append(section);
+  }
+}
+
+export async function refreshInbox() {
+  view = await api.inbox($<HTMLInputElement>("inbox-search").value || null);
+  render();
+}
+
+export async function triageNow() {
+  if (running) return;
+  running = true;
+  const progress = $("triage-progress");
+  const button = $<HTMLButtonElement>("triage-now");
+  button.disabled = true;
+  let count = 0;
+  progress.textContent = "Connecting…";
+  try {
+    await api.triageNow((e) => {
+      if (e.type === "account") progress.textContent = `${e.name}: fetching new mail…`;
+      else if (e.type === "record") {
+        count += 1;
+        progress.textContent = `${count} triaged…`;
+        if (view && !view.items.some((i) => i.message_id === e.item.message_id)) {
+          view.items.push(e.item);
+          render();
+        }
+      } else if (e.type === "failed") toast(e.message);
+      else if (e.type === "done")
+        progress.textContent = e.fetched ? `${e.account}: ${e.fetched} new` : `${e.account}: nothing new`;
+    });
+    await refreshInbox();
+  } catch (e) {
+    progress.textContent = "";
+    toast(errorText(e));
+  } finally {
+    running = false;
+    button.disabled = false;
+  }
+}
+
+// ---- accounts (in Settings) --------------------------------------------------------------
+export async function refreshAccounts() {
+  const box = $("account-list");
+  box.replaceChildren();
+  const accounts = await api.accounts();
+  if (accounts.length === 0) box.append(el("p", "hint", "No mail account yet."));
+  for (const a of accounts) {
+    const row = el("div", "row account");
+    row.dataset.name = a.name;
+    row.append(el("span", "", `${a.name} — ${a.user}@${a.host}:${a.port} (${a.security}) ${a.folder}`));
+    const test = el("button", "ghost", "Test");
+    test.type = "button";
+    test.onclick = () =>
+      void api
+        .testAccount(a.name)
+        .then((n) => toast(`${a.name}: connected, ${n} messages`))
+        .catch((e) => toast(errorText(e)));
+    const remove = el("button", "ghost danger", "Remove");
+    remove.type = "button";
+    remove.onclick = async () => {
+      if (!window.confirm(`Remove ${a.name} and its stored password?`)) return;
+      await api.removeAccount(a.name);
+      await refreshAccounts();
+    };
+    row.append(test, remove);
+    box.append(row);
+  }
+}
+
+async function addAccount() {
+  const v = (id: string) => $<HTMLInputElement>(id).value.trim();
+  const starttls = $<HTMLInputElement>("acc-starttls").checked;
+  const account: ImapAccount = {
+    name: v("acc-name"),
+    host: v("acc-host"),
+    port: parseInt(v("acc-port"), 10) || (starttls ? 143 : 993),
+    security: starttls ? "starttls" : "tls",
+    user: v("acc-user"),
+    folder: v("acc-folder") || "INBOX",
+    ca_file: v("acc-ca") || null,
+  };
+  const status = $("acc-status");
+  status.textContent = "Connecting…";
+  status.classList.remove("error");
+  try {
+    const n = await api.addAccount(account, $<HTMLInputElement>("acc-password").value);
+    status.textContent = `Added: connected, ${n} messages in ${account.folder}. The password is in the system keyring.`;
+    $<HTMLInputElement>("acc-password").value = "";
+    await refreshAccounts();
+  } catch (e) {
+    status.textContent = errorText(e);
+    status.classList.add("error");
+  }
+}
+
+export function initInbox(hooks: { toast: (text: string) => void }) {
+  toast = hooks.toast;
+  $("triage-now").onclick = () => void triageNow();
+  $<HTMLInputElement>("inbox-search").addEventListener("input", () => {
+    window.clearTimeout(searchTimer);
+    searchTimer = window.setTimeout(() => void refreshInbox(), 150);
+  });
+  $("acc-add").onclick = () => void addAccount();
+}
