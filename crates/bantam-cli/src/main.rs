@@ -9,6 +9,7 @@ mod bench_models;
 mod chat;
 mod context;
 mod documents;
+mod eval;
 mod history;
 mod models;
 mod pull;
@@ -82,6 +83,9 @@ pub enum Command {
     Accounts(accounts::AccountsCommand),
     /// Triage email: category, priority, reply needed, action items, route — per message
     Triage(triage::TriageArgs),
+    /// Accuracy of a task against labeled data
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
     /// Prefill and decode speed, optionally next to llama.cpp's llama-bench
     Bench(bench::BenchArgs),
 }
@@ -132,6 +136,7 @@ fn main() -> ExitCode {
             Command::Documents(cmd) => documents::documents(&cli.global, cmd).await,
             Command::Triage(args) => triage::run(&cli.global, args).await,
             Command::Accounts(cmd) => accounts::run(&cli.global, cmd).await,
+            Command::Eval(cmd) => eval::run(&cli.global, cmd).await,
             Command::Bench(args) => bench::run(&cli.global, args).await,
         }
     });

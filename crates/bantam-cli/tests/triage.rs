@@ -229,3 +229,52 @@ fn imap_triage_fetches_only_new_mail_with_the_password_from_the_keyring() {
     assert_eq!(next[0]["subject"], "Test for Comma and Name Bugs");
     assert_eq!(next[0]["cached"], false);
 }
+
+#[test]
+fn eval_reports_accuracy_per_field_and_a_confusion_matrix() {
+    let data = tempfile::tempdir().unwrap();
+    let labels = data.path().join("labels.jsonl");
+    // Both are decided by their bulk headers (newsletter, low): one label agrees, the
+    // other says promotion, so the scores are known.
+    std::fs::write(
+        &labels,
+        "{\"file\": \"mail_test_13.eml\", \"category\": \"newsletter\", \"priority\": \"low\", \"needs_reply\": false}\n\
+         {\"file\": \"mail_test_5.eml\", \"category\": \"promotion\", \"priority\": \"low\", \"needs_reply\": false}\n",
+    )
+    .unwrap();
+    let out = bantam(data.path())
+        .env("BANTAM_MODEL", bantam_core::paths::test_model())
+        .args(["eval", "triage", "--json", "--mail-dir"])
+        .arg(bantam_core::paths::test_corpus().join("mail"))
+        .arg(&labels)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["report"];
+    assert_eq!(r["messages"], 2);
+    assert_eq!(r["category_accuracy"], 0.5);
+    assert_eq!(r["priority_accuracy"], 1.0);
+    assert_eq!(r["decided_without_model"], 2);
+    let cats: Vec<&str> = r["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let at = |c: &str| cats.iter().position(|x| *x == c).unwrap();
+    assert_eq!(r["matrix"][at("promotion")][at("newsletter")], 1);
+    assert_eq!(r["matrix"][at("newsletter")][at("newsletter")], 1);
+    // A label file naming a missing message is an error, not a silent skip.
+    std::fs::write(
+        &labels,
+        "{\"file\": \"nope.eml\", \"category\": \"work\", \"priority\": \"low\", \"needs_reply\": false}\n",
+    )
+    .unwrap();
+    let out = bantam(data.path())
+        .args(["eval", "triage"])
+        .arg(&labels)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}

@@ -525,3 +525,104 @@ fn email_text(m: &MailMessage, body_chars: usize) -> String {
     t.extend(m.text.chars().take(body_chars));
     t
 }
+
+/// What a person says a message is, for evaluation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Label {
+    pub file: String,
+    pub category: String,
+    pub priority: Priority4,
+    pub needs_reply: bool,
+}
+
+/// Accuracy per field and the category confusion matrix (`matrix[expected][predicted]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub messages: usize,
+    pub category_accuracy: f64,
+    pub priority_accuracy: f64,
+    pub needs_reply_accuracy: f64,
+    /// Records decided without the model (rules, learned, headers).
+    pub decided_without_model: usize,
+    pub categories: Vec<String>,
+    pub matrix: Vec<Vec<usize>>,
+}
+
+/// Scores records against labels (pairs of one message each).
+pub fn evaluate(pairs: &[(Label, TriageRecord)], categories: &[String]) -> EvalReport {
+    let n = pairs.len().max(1) as f64;
+    let share = |f: &dyn Fn(&(Label, TriageRecord)) -> bool| pairs.iter().filter(|p| f(p)).count() as f64 / n;
+    let index = |c: &str| categories.iter().position(|x| x == c);
+    let mut matrix = vec![vec![0; categories.len()]; categories.len()];
+    for (label, record) in pairs {
+        if let (Some(e), Some(p)) = (index(&label.category), index(&record.category)) {
+            matrix[e][p] += 1;
+        }
+    }
+    EvalReport {
+        messages: pairs.len(),
+        category_accuracy: share(&|(l, r)| l.category == r.category),
+        priority_accuracy: share(&|(l, r)| l.priority == r.priority),
+        needs_reply_accuracy: share(&|(l, r)| l.needs_reply == r.needs_reply),
+        decided_without_model: pairs.iter().filter(|(_, r)| r.decided_by != DecidedBy::Model).count(),
+        categories: categories.to_vec(),
+        matrix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(category: &str, priority: Priority4, needs_reply: bool) -> TriageRecord {
+        TriageRecord {
+            category: category.into(),
+            priority,
+            needs_reply,
+            action_items: Vec::new(),
+            summary: "s".into(),
+            route: route(category),
+            reason: "r".into(),
+            decided_by: DecidedBy::Model,
+        }
+    }
+
+    fn label(category: &str, priority: Priority4, needs_reply: bool) -> Label {
+        Label {
+            file: "f".into(),
+            category: category.into(),
+            priority,
+            needs_reply,
+        }
+    }
+
+    #[test]
+    fn evaluation_counts_each_field_and_fills_the_confusion_matrix() {
+        let cats: Vec<String> = ["work", "spam", "personal"].iter().map(|s| s.to_string()).collect();
+        let pairs = vec![
+            (
+                label("work", Priority4::High, true),
+                record("work", Priority4::High, false),
+            ),
+            (
+                label("spam", Priority4::Low, false),
+                record("work", Priority4::Low, false),
+            ),
+            (
+                label("spam", Priority4::Low, false),
+                record("spam", Priority4::Normal, false),
+            ),
+            (
+                label("personal", Priority4::Low, false),
+                record("personal", Priority4::Low, false),
+            ),
+        ];
+        let r = evaluate(&pairs, &cats);
+        assert_eq!(r.messages, 4);
+        assert!((r.category_accuracy - 0.75).abs() < 1e-9);
+        assert!((r.priority_accuracy - 0.75).abs() < 1e-9);
+        assert!((r.needs_reply_accuracy - 0.75).abs() < 1e-9);
+        assert_eq!(r.matrix, vec![vec![1, 0, 0], vec![1, 1, 0], vec![0, 0, 1]]);
+        assert_eq!(route("newsletter"), "Triage/Newsletter");
+    }
+}
