@@ -181,6 +181,7 @@ export interface ImapAccount {
   user: string;
   folder: string;
   ca_file: string | null;
+  move_to_route: boolean;
 }
 
 export interface ModelsOverview {

@@ -151,7 +151,8 @@ export async function refreshAccounts() {
   for (const a of accounts) {
     const row = el("div", "row account");
     row.dataset.name = a.name;
-    row.append(el("span", "", `${a.name} — ${a.user}@${a.host}:${a.port} (${a.security}) ${a.folder}`));
+    const moves = a.move_to_route ? " · moves mail into Triage/ folders" : " · read-only";
+    row.append(el("span", "", `${a.name} — ${a.user}@${a.host}:${a.port} (${a.security}) ${a.folder}${moves}`));
     const test = el("button", "ghost", "Test");
     test.type = "button";
     test.onclick = () =>
@@ -182,6 +183,7 @@ async function addAccount() {
     user: v("acc-user"),
     folder: v("acc-folder") || "INBOX",
     ca_file: v("acc-ca") || null,
+    move_to_route: $<HTMLInputElement>("acc-move").checked,
   };
   const status = $("acc-status");
   status.textContent = "Connecting…";

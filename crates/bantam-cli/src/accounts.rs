@@ -35,6 +35,9 @@ pub enum AccountsCommand {
         /// Read the password from the first line of standard input
         #[arg(long)]
         password_stdin: bool,
+        /// Move triaged mail into Triage/<Category> folders on the server (off by default)
+        #[arg(long = "move")]
+        move_to_route: bool,
     },
     /// The accounts (never their passwords)
     List,
@@ -63,6 +66,7 @@ pub async fn run(global: &Global, cmd: AccountsCommand) -> Result<u8> {
             folder,
             ca_file,
             password_stdin,
+            move_to_route,
         } => {
             let security = if starttls { Security::StartTls } else { Security::Tls };
             let account = ImapAccount {
@@ -73,6 +77,7 @@ pub async fn run(global: &Global, cmd: AccountsCommand) -> Result<u8> {
                 user,
                 folder,
                 ca_file: ca_file.map(|p| std::fs::canonicalize(&p).unwrap_or(p)),
+                move_to_route,
             };
             let secret = read_password(password_stdin)?;
             let count = accounts::add(&ctx.store, &account, &secret)

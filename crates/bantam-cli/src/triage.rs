@@ -198,6 +198,9 @@ async fn imap(ctx: &Context, service: &TriageService, name: &str, args: &TriageA
     if report.fetched == 0 {
         eprintln!("{name}: nothing new");
     }
+    if report.moved > 0 {
+        eprintln!("{name}: moved {} messages into their Triage/ folders", report.moved);
+    }
     Ok(if failed > 0 { exit::ERROR } else { 0 })
 }
 

@@ -7,7 +7,7 @@ use bantam_core::tasks::triage::{Outcome, TriageService};
 use bantam_core::Store;
 use serde::Serialize;
 
-use crate::imap::{fetch_new, test_connection, ImapAccount, ImapError, SyncPoint};
+use crate::imap::{fetch_new, move_to_routes, test_connection, ImapAccount, ImapError, SyncPoint};
 
 /// For headless machines without a keyring: the password, from the environment.
 pub const PASSWORD_ENV: &str = "BANTAM_IMAP_PASSWORD";
@@ -82,6 +82,8 @@ pub async fn remove(store: &Store, name: &str) -> Result<bool, AccountError> {
 pub struct SyncReport {
     pub account: String,
     pub fetched: usize,
+    /// Moved into their route folders (only when the account has that turned on).
+    pub moved: usize,
     /// The server renumbered the folder; everything was read again.
     pub reset: bool,
     pub malformed: Vec<String>,
@@ -116,13 +118,38 @@ pub async fn sync_and_triage(
             Err(e) => malformed.push(format!("{key}: {e}")),
         }
     }
-    let report = SyncReport {
+    let mut report = SyncReport {
         account: name.to_string(),
         fetched: fetched.messages.len(),
+        moved: 0,
         reset: fetched.reset,
         malformed,
     };
-    service.triage(messages, sequential, on_outcome).await?;
+    let uid_of: std::collections::HashMap<String, u32> = fetched
+        .messages
+        .iter()
+        .map(|(uid, _)| {
+            (
+                format!("imap:{name}/{}/{}/{uid}", account.folder, fetched.uid_validity),
+                *uid,
+            )
+        })
+        .collect();
+    let mut moves = Vec::new();
+    let mut on_outcome = on_outcome;
+    service
+        .triage(messages, sequential, |o| {
+            if let Ok(t) = &o {
+                if let Some(uid) = uid_of.get(&t.key) {
+                    moves.push((*uid, t.record.route.clone()));
+                }
+            }
+            on_outcome(o)
+        })
+        .await?;
+    if account.move_to_route {
+        report.moved = move_to_routes(&account, &secret, fetched.uid_validity, &moves).await?;
+    }
     let last = fetched.messages.iter().map(|(uid, _)| *uid).max();
     if let Some(last) = last.or(since.filter(|_| !fetched.reset).map(|s| s.last_uid)) {
         store

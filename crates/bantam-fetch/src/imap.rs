@@ -37,6 +37,10 @@ pub struct ImapAccount {
     pub folder: String,
     /// A CA certificate (PEM) to trust besides the public roots: a self-hosted server.
     pub ca_file: Option<PathBuf>,
+    /// Move triaged mail into its route's folder (`Triage/<Category>`) on the server.
+    /// Off unless the user turns it on; the folder is never taken from the mail.
+    #[serde(default)]
+    pub move_to_route: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -205,4 +209,63 @@ pub async fn fetch_new(account: &ImapAccount, password: &str, since: Option<Sync
         reset,
         messages,
     })
+}
+
+/// Moves messages (by UID) into their route folders, creating those as needed, if the
+/// folder still has `uid_validity` (else the UIDs mean other messages: nothing is moved).
+/// Routes become folder names with the server's hierarchy delimiter. Returns how many
+/// moved.
+pub async fn move_to_routes(
+    account: &ImapAccount,
+    password: &str,
+    uid_validity: u32,
+    moves: &[(u32, String)],
+) -> Result<usize, ImapError> {
+    if moves.is_empty() {
+        return Ok(0);
+    }
+    let mut session = connect(account, password).await?;
+    let folder_err = |reason: String| ImapError::Folder {
+        folder: account.folder.clone(),
+        reason,
+    };
+    let mailbox = session
+        .select(&account.folder)
+        .await
+        .map_err(|e| folder_err(e.to_string()))?;
+    if mailbox.uid_validity != Some(uid_validity) {
+        let _ = session.logout().await;
+        return Err(folder_err(
+            "the server renumbered the folder since it was read; nothing was moved".into(),
+        ));
+    }
+    let delimiter = {
+        let names = timed("LIST", session.list(Some(""), Some("%"))).await?;
+        let names: Vec<_> = timed("LIST", names.try_collect::<Vec<_>>()).await?;
+        names
+            .iter()
+            .find_map(|n| n.delimiter().map(str::to_string))
+            .unwrap_or_else(|| "/".into())
+    };
+    let mut by_folder: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+    for (uid, route) in moves {
+        // Only "Triage/<Category>" routes: a letter, digit, space or dash in each part.
+        let safe = route
+            .split('/')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-'));
+        if !safe {
+            continue;
+        }
+        by_folder.entry(route.replace('/', &delimiter)).or_default().push(*uid);
+    }
+    let mut moved = 0;
+    for (folder, uids) in by_folder {
+        // CREATE fails when the folder exists; the MOVE below says whether it is usable.
+        let _ = session.create(&folder).await;
+        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        timed("UID MOVE", session.uid_mv(&set, &folder)).await?;
+        moved += uids.len();
+    }
+    let _ = session.logout().await;
+    Ok(moved)
 }

@@ -2,7 +2,7 @@
 //! trusted through the account's CA file): first sync, incremental sync, a UIDVALIDITY
 //! change, a refused password, an untrusted certificate, a missing folder.
 
-use bantam_fetch::imap::{fetch_new, test_connection, ImapAccount, ImapError, Security, SyncPoint};
+use bantam_fetch::imap::{fetch_new, move_to_routes, test_connection, ImapAccount, ImapError, Security, SyncPoint};
 use bantam_fetch::testkit::Dovecot;
 
 fn mail(n: usize) -> Vec<u8> {
@@ -25,6 +25,7 @@ fn account(server: &Dovecot, security: Security) -> ImapAccount {
         user: server.user.clone(),
         folder: "INBOX".into(),
         ca_file: Some(server.ca_file.clone()),
+        move_to_route: false,
     }
 }
 
@@ -87,4 +88,41 @@ async fn refused_password_untrusted_certificate_and_missing_folder_are_clear_err
     assert_eq!(err.kind(), "folder", "{err}");
     let closed = ImapAccount { port: 1, ..tls };
     assert_eq!(fetch_new(&closed, "x", None).await.unwrap_err().kind(), "connect");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_move_action_files_messages_into_their_route_folders_and_nothing_else() {
+    let server = Dovecot::start(&[mail(1), mail(2), mail(3)]);
+    let tls = account(&server, Security::Tls);
+    let fetched = fetch_new(&tls, &server.password, None).await.unwrap();
+    let moves = vec![
+        (1, "Triage/Newsletter".to_string()),
+        (2, "Triage/Work".to_string()),
+        // Never a path out of the Triage tree, whatever a record says.
+        (3, "INBOX/../../Trash".to_string()),
+    ];
+    let moved = move_to_routes(&tls, &server.password, fetched.uid_validity, &moves)
+        .await
+        .unwrap();
+    assert_eq!(moved, 2);
+    let left = fetch_new(&tls, &server.password, None).await.unwrap();
+    assert_eq!(left.messages.iter().map(|(u, _)| *u).collect::<Vec<_>>(), vec![3]);
+    // Dovecot's Maildir++ uses "." between levels.
+    let newsletter = ImapAccount {
+        folder: "Triage.Newsletter".into(),
+        ..tls.clone()
+    };
+    let there = fetch_new(&newsletter, &server.password, None).await.unwrap();
+    assert_eq!(there.messages.len(), 1);
+    assert!(String::from_utf8_lossy(&there.messages[0].1).contains("Message 1"));
+    // A stale UIDVALIDITY moves nothing.
+    let err = move_to_routes(
+        &tls,
+        &server.password,
+        fetched.uid_validity + 1,
+        &[(3, "Triage/Work".into())],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), "folder", "{err}");
 }
