@@ -24,6 +24,17 @@ fn maildir(dir: &Path) -> (PathBuf, usize) {
         .filter(|p| p.extension().is_some_and(|e| e == "eml"))
         .collect();
     names.sort();
+    // The Outlook file (a refused one), the two copies of one message, and the
+    // newsletter the correction below is about; ten in all keeps the run short.
+    names.retain(|p| {
+        let n = p.file_name().unwrap().to_string_lossy().to_string();
+        [
+            "outlook", "test_1.", "test_11", "test_13", "test_16", "test_18", "test_19", "test_2.", "test_3.",
+            "test_14",
+        ]
+        .iter()
+        .any(|k| n.contains(k))
+    });
     for (i, p) in names.iter().enumerate() {
         std::fs::copy(p, maildir.join("cur").join(format!("{i:04}.host:2,S"))).unwrap();
         n += 1;
