@@ -28,12 +28,7 @@ async fn chat_streams_is_kept_across_restarts_and_found_by_search() {
     app.click("#send").await;
     app.find(".message.assistant").await;
     // The answer streams (the cursor class is on while tokens arrive) and then ends.
-    app.until(
-        "the answer to finish",
-        "const a = document.querySelector('.message.assistant'); \
-         return !!a && !a.classList.contains('streaming') && a.dataset.finish !== undefined",
-    )
-    .await;
+    app.wait_answer().await;
     let answer = app.text(".message.assistant .body").await;
     assert!(!answer.trim().is_empty(), "empty answer");
     let stats = app.text(".message.assistant .stats").await;
@@ -414,12 +409,7 @@ async fn a_new_user_sees_what_fits_downloads_a_model_and_switches_between_models
     app.click("#nav-chats").await;
     // Enter sends (the "ready" toast may still be over the Send button).
     app.type_into("#composer-input", "Say hello.\u{E007}").await;
-    app.until(
-        "the answer to finish",
-        "const a = document.querySelector('.message.assistant'); \
-         return !!a && !a.classList.contains('streaming') && a.dataset.finish !== undefined",
-    )
-    .await;
+    app.wait_answer().await;
     assert_eq!(chat_model(&app).await, B);
     app.quit().await;
 

@@ -260,6 +260,16 @@ impl App {
         .await;
     }
 
+    /// Until the first answer in the chat has stopped streaming and says how it ended.
+    pub async fn wait_answer(&self) {
+        self.until(
+            "the answer to finish",
+            "const a = document.querySelector('.message.assistant'); \
+             return !!a && !a.classList.contains('streaming') && a.dataset.finish !== undefined",
+        )
+        .await;
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) {
         let el = self.find(css).await;
         el.clear().await.ok();
