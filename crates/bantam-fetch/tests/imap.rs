@@ -126,3 +126,30 @@ async fn the_move_action_files_messages_into_their_route_folders_and_nothing_els
     .unwrap_err();
     assert_eq!(err.kind(), "folder", "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_dropped_mid_fetch_is_an_error_and_the_next_sync_gets_everything() {
+    use bantam_fetch::testkit::DroppingRelay;
+    // Big messages, so the cut falls inside the FETCH, after login and EXAMINE.
+    let corpus = bantam_core::paths::test_corpus().join("mail");
+    let big: Vec<Vec<u8>> = ["mail_test_2", "mail_test_4", "mail_test_15"]
+        .iter()
+        .map(|n| std::fs::read(corpus.join(format!("{n}.eml"))).unwrap())
+        .collect();
+    let server = Dovecot::start(&big);
+    let relay = DroppingRelay::start(server.imaps_port, 200_000).await.unwrap();
+    let via_relay = ImapAccount {
+        port: relay.port,
+        ..account(&server, Security::Tls)
+    };
+    let err = fetch_new(&via_relay, &server.password, None).await.unwrap_err();
+    assert_eq!(err.kind(), "protocol", "{err}");
+    // Nothing was kept as synced: the next run (the relay now lets it through) gets all.
+    let all = fetch_new(&via_relay, &server.password, None).await.unwrap();
+    assert_eq!(all.messages.len(), 3);
+    // Whole, byte for byte (IMAP sends lines ending in CRLF).
+    let lf = |b: &[u8]| String::from_utf8_lossy(b).replace("\r\n", "\n");
+    for ((_, got), want) in all.messages.iter().zip(&big) {
+        assert_eq!(lf(got).trim_end(), lf(want).trim_end(), "a message arrived cut");
+    }
+}
