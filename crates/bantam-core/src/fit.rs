@@ -227,7 +227,7 @@ pub struct MemoryCheck {
 
 /// Loads `path` with `budget`, prefills one full micro-batch (so the compute buffer and
 /// every layer's weights are touched) and compares the growth of resident memory with
-/// the estimate. Linux only (it reads `/proc/self/statm`); the process should not be
+/// the estimate. Linux only (it reads `/proc/self/status`); the process should not be
 /// doing anything else meanwhile.
 pub async fn check_estimate(path: &Path, budget: &Budget) -> Result<Option<MemoryCheck>> {
     use crate::engine::{Engine, EngineConfig, Request, Sampling};
@@ -258,26 +258,18 @@ pub async fn check_estimate(path: &Path, budget: &Budget) -> Result<Option<Memor
     }))
 }
 
+/// The process's resident set, from `/proc/self/status` (Linux).
 fn resident_bytes() -> Option<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc_sysconf_pagesize() };
-    Some(pages * page)
-}
-
-#[cfg(target_os = "linux")]
-unsafe fn libc_sysconf_pagesize() -> u64 {
-    extern "C" {
-        fn sysconf(name: i32) -> i64;
-    }
-    // _SC_PAGESIZE is 30 on Linux.
-    sysconf(30).max(4096) as u64
-}
-
-#[cfg(not(target_os = "linux"))]
-unsafe fn libc_sysconf_pagesize() -> u64 {
-    4096
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 #[cfg(test)]

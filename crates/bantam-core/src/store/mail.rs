@@ -103,14 +103,18 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Replaces a record (after a correction).
+    /// Stores a record whether or not the message had one (a correction).
     pub async fn replace_triage(&self, message_id: i64, record: &str, decided_by: &str) -> Result<()> {
-        sqlx::query("UPDATE triage SET record = ?, decided_by = ? WHERE message_id = ?")
-            .bind(record)
-            .bind(decided_by)
-            .bind(message_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO triage (message_id, record, decided_by, model, created_at) VALUES (?, ?, ?, NULL, ?)
+             ON CONFLICT(message_id) DO UPDATE SET record = excluded.record, decided_by = excluded.decided_by",
+        )
+        .bind(message_id)
+        .bind(record)
+        .bind(decided_by)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -67,6 +67,17 @@ pub enum DecidedBy {
     Model,
 }
 
+impl DecidedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecidedBy::Rule => "rule",
+            DecidedBy::Learned => "learned",
+            DecidedBy::Headers => "headers",
+            DecidedBy::Model => "model",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActionItem {
     pub text: String,
@@ -256,11 +267,11 @@ impl TriageService {
 
     async fn finish(&self, id: i64, m: &MailMessage, record: TriageRecord, model: Option<&str>) -> Result<Triaged> {
         let json = serde_json::to_string(&record).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-        let decided = serde_json::to_value(record.decided_by)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        if !self.store.save_triage(id, &json, &decided, model).await? {
+        if !self
+            .store
+            .save_triage(id, &json, record.decided_by.as_str(), model)
+            .await?
+        {
             // Another run got there first: its record stands.
             if let Some(stored) = self.store.triage_of(id).await? {
                 if let Ok(existing) = serde_json::from_str(&stored.record) {
@@ -470,11 +481,9 @@ impl TriageService {
             )
             .await?;
         let json = serde_json::to_string(&record).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-        if self.store.triage_of(message_id).await?.is_some() {
-            self.store.replace_triage(message_id, &json, "learned").await?;
-        } else {
-            self.store.save_triage(message_id, &json, "learned", None).await?;
-        }
+        self.store
+            .replace_triage(message_id, &json, record.decided_by.as_str())
+            .await?;
         Ok(record)
     }
 }
@@ -593,6 +602,18 @@ mod tests {
             category: category.into(),
             priority,
             needs_reply,
+        }
+    }
+
+    #[test]
+    fn decided_by_names_match_the_serialized_ones() {
+        for d in [
+            DecidedBy::Rule,
+            DecidedBy::Learned,
+            DecidedBy::Headers,
+            DecidedBy::Model,
+        ] {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
         }
     }
 
