@@ -110,6 +110,10 @@ pub(crate) enum Command {
         add_special: bool,
         reply: oneshot::Sender<Vec<i32>>,
     },
+    /// Empty the KV cache of every idle slot.
+    ForgetPrompts {
+        reply: oneshot::Sender<()>,
+    },
     /// Stop taking work, let running answers go on for `grace`, then end them (as
     /// cancelled, keeping their text) and free the model.
     Shutdown {
@@ -257,6 +261,17 @@ impl Engine {
         if let Some(thread) = thread {
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
+    }
+
+    /// Drops the prompts the idle slots keep for reuse, so the next requests compute their
+    /// prompts whole (benchmarks compare runs from the same cold start this way).
+    pub async fn forget_prompts(&self) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .tx
+            .send(Command::ForgetPrompts { reply })
+            .map_err(|_| Error::EngineStopped)?;
+        rx.await.map_err(|_| Error::EngineStopped)
     }
 
     /// Tokenizes text with the model's tokenizer (e.g. to measure a chunk).

@@ -1,29 +1,39 @@
 //! Builds one request's llama.cpp sampler chain.
 
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
+use llama_cpp_2::token::LlamaToken;
 
 use super::logs;
 use super::types::{Constraint, Sampling};
 use crate::error::{Error, Result};
 
 /// Turns a constraint into GBNF text with a `root` rule.
+///
+/// JSON comes out compact: llama.cpp's converter lets the model put up to two newlines and
+/// twenty spaces or tabs between any two tokens, and small models spend tokens indenting.
 pub(crate) fn grammar_text(constraint: &Constraint) -> Result<String> {
     match constraint {
         Constraint::Grammar(g) => Ok(g.clone()),
         Constraint::JsonSchema(schema) => {
-            llama_cpp_2::json_schema_to_grammar(&schema.to_string()).map_err(|e| Error::Schema(e.to_string()))
+            let grammar =
+                llama_cpp_2::json_schema_to_grammar(&schema.to_string()).map_err(|e| Error::Schema(e.to_string()))?;
+            Ok(grammar
+                .lines()
+                .map(|line| {
+                    if line.starts_with("space ::=") {
+                        r#"space ::= | " ""#
+                    } else {
+                        line
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n"))
         }
     }
-}
-
-/// Whether sampling is a plain argmax over the logits: greedy, unconstrained, no penalty.
-/// The engine then skips the sampler chain, which copies the whole vocabulary into a
-/// candidate array for every token (measurable on small models; see docs/performance.md).
-pub(crate) fn is_plain_greedy(sampling: &Sampling, constraint: Option<&Constraint>) -> bool {
-    sampling.temperature <= 0.0
-        && constraint.is_none()
-        && (sampling.repeat_penalty == 1.0 || sampling.repeat_last_n == 0)
 }
 
 /// The most likely token; the first one on ties, as llama.cpp's greedy sampler picks.
@@ -37,43 +47,132 @@ pub(crate) fn argmax(logits: &[f32]) -> i32 {
     best as i32
 }
 
-pub(crate) fn build(model: &LlamaModel, sampling: &Sampling, constraint: Option<&Constraint>) -> Result<LlamaSampler> {
-    let mut chain = Vec::with_capacity(7);
-    if let Some(constraint) = constraint {
-        let grammar = grammar_text(constraint)?;
-        logs::clear_recent();
-        let sampler = LlamaSampler::grammar(model, &grammar, "root").map_err(|e| {
-            let why = logs::recent_errors().join("; ");
-            Error::Grammar(if why.is_empty() { e.to_string() } else { why })
-        })?;
-        // The grammar goes first so every later sampler only sees allowed tokens.
-        chain.push(sampler);
+/// One request's sampling: an optional grammar beside the rest of the chain.
+///
+/// The grammar is checked against the token the chain picks first and only applied to
+/// the whole vocabulary when it rejects that token (llama.cpp's server does the same).
+/// Checking ~49k candidates against the grammar's stacks cost more than the model's own
+/// forward pass on small models (see docs/performance.md); a JSON answer is mostly
+/// tokens the grammar allows. For greedy decoding the result is exactly the
+/// grammar-first one; for sampling it draws from the same renormalised distribution.
+pub(crate) struct TokenSampler {
+    grammar: Option<LlamaSampler>,
+    /// `None`: a plain argmax over the logits (greedy, no penalty), skipping the copy of
+    /// the vocabulary into a candidate array that the sampler chain makes per token.
+    chain: Option<LlamaSampler>,
+}
+
+impl TokenSampler {
+    pub(crate) fn new(model: &LlamaModel, sampling: &Sampling, constraint: Option<&Constraint>) -> Result<Self> {
+        let grammar = match constraint {
+            Some(constraint) => {
+                let grammar = grammar_text(constraint)?;
+                logs::clear_recent();
+                Some(LlamaSampler::grammar(model, &grammar, "root").map_err(|e| {
+                    let why = logs::recent_errors().join("; ");
+                    Error::Grammar(if why.is_empty() { e.to_string() } else { why })
+                })?)
+            }
+            None => None,
+        };
+        let penalty = sampling.repeat_penalty != 1.0 && sampling.repeat_last_n != 0;
+        let chain = if sampling.temperature <= 0.0 && !penalty {
+            None
+        } else {
+            let mut chain = Vec::with_capacity(6);
+            if penalty {
+                chain.push(LlamaSampler::penalties(
+                    model.n_vocab(),
+                    sampling.repeat_last_n,
+                    sampling.repeat_penalty,
+                    0.0,
+                    0.0,
+                ));
+            }
+            if sampling.temperature <= 0.0 {
+                chain.push(LlamaSampler::greedy());
+            } else {
+                if sampling.top_k > 0 {
+                    chain.push(LlamaSampler::top_k(sampling.top_k));
+                }
+                if sampling.top_p < 1.0 {
+                    chain.push(LlamaSampler::top_p(sampling.top_p, 1));
+                }
+                if sampling.min_p > 0.0 {
+                    chain.push(LlamaSampler::min_p(sampling.min_p, 1));
+                }
+                chain.push(LlamaSampler::temp(sampling.temperature));
+                chain.push(LlamaSampler::dist(sampling.seed.unwrap_or_else(random_seed)));
+            }
+            Some(LlamaSampler::chain_simple(chain))
+        };
+        Ok(Self { grammar, chain })
     }
-    if sampling.repeat_penalty != 1.0 && sampling.repeat_last_n != 0 {
-        chain.push(LlamaSampler::penalties(
-            model.n_vocab(),
-            sampling.repeat_last_n,
-            sampling.repeat_penalty,
-            0.0,
-            0.0,
-        ));
+
+    /// Picks the next token from the logits at batch index `at` and records it.
+    pub(crate) fn sample(&mut self, ctx: &LlamaContext<'_>, at: i32) -> LlamaToken {
+        let logits = ctx.get_logits_ith(at);
+        let first = match self.chain.as_mut() {
+            None => LlamaToken(argmax(logits)),
+            Some(chain) => pick(chain, candidates(logits)),
+        };
+        let rejected = match self.grammar.as_mut() {
+            Some(grammar) => !allows(grammar, first, logits),
+            None => false,
+        };
+        let token = match self.grammar.as_mut() {
+            Some(grammar) if rejected => {
+                let mut all = candidates(logits);
+                grammar.apply(&mut all);
+                match self.chain.as_mut() {
+                    None => best(&all),
+                    Some(chain) => pick(chain, all),
+                }
+            }
+            _ => first,
+        };
+        if let Some(grammar) = self.grammar.as_mut() {
+            grammar.accept(token);
+        }
+        if let Some(chain) = self.chain.as_mut() {
+            chain.accept(token);
+        }
+        token
     }
-    if sampling.temperature <= 0.0 {
-        chain.push(LlamaSampler::greedy());
-    } else {
-        if sampling.top_k > 0 {
-            chain.push(LlamaSampler::top_k(sampling.top_k));
+}
+
+fn candidates(logits: &[f32]) -> LlamaTokenDataArray {
+    LlamaTokenDataArray::new(
+        (0..)
+            .zip(logits)
+            .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i), l, 0.0))
+            .collect(),
+        false,
+    )
+}
+
+/// Whether the grammar lets `token` come next (it sets a rejected candidate to -inf).
+fn allows(grammar: &mut LlamaSampler, token: LlamaToken, logits: &[f32]) -> bool {
+    let logit = logits.get(token.0 as usize).copied().unwrap_or(0.0);
+    let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, logit, 0.0)], false);
+    grammar.apply(&mut one);
+    one.data.first().is_some_and(|d| d.logit().is_finite())
+}
+
+fn pick(chain: &mut LlamaSampler, mut candidates: LlamaTokenDataArray) -> LlamaToken {
+    chain.apply(&mut candidates);
+    candidates.selected_token().unwrap_or_else(|| best(&candidates))
+}
+
+/// The highest-logit candidate; the first one on ties.
+fn best(candidates: &LlamaTokenDataArray) -> LlamaToken {
+    let mut top: Option<&LlamaTokenData> = None;
+    for d in &candidates.data {
+        if top.is_none_or(|t| d.logit() > t.logit()) {
+            top = Some(d);
         }
-        if sampling.top_p < 1.0 {
-            chain.push(LlamaSampler::top_p(sampling.top_p, 1));
-        }
-        if sampling.min_p > 0.0 {
-            chain.push(LlamaSampler::min_p(sampling.min_p, 1));
-        }
-        chain.push(LlamaSampler::temp(sampling.temperature));
-        chain.push(LlamaSampler::dist(sampling.seed.unwrap_or_else(random_seed)));
     }
-    Ok(LlamaSampler::chain_simple(chain))
+    top.map(|d| d.id()).unwrap_or(LlamaToken(0))
 }
 
 fn random_seed() -> u32 {
@@ -83,7 +182,17 @@ fn random_seed() -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use super::argmax;
+    use super::{argmax, grammar_text};
+    use crate::engine::Constraint;
+
+    #[test]
+    fn json_grammars_allow_one_space_at_most_between_tokens() {
+        let schema = serde_json::json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let grammar = grammar_text(&Constraint::JsonSchema(schema)).unwrap();
+        let space: Vec<&str> = grammar.lines().filter(|l| l.starts_with("space ::=")).collect();
+        assert_eq!(space, [r#"space ::= | " ""#], "{grammar}");
+        assert!(grammar.lines().any(|l| l.starts_with("root ::=")));
+    }
 
     #[test]
     fn argmax_takes_the_first_maximum() {

@@ -14,13 +14,13 @@ use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::{mpsc, oneshot};
 
+use super::sampler::TokenSampler;
 use super::text::{find_stop, held_back, Utf8Buffer};
 use super::types::*;
-use super::{logs, sampler, Command, Counters, EngineConfig, ModelInfo};
+use super::{logs, Command, Counters, EngineConfig, ModelInfo};
 use crate::error::{Error, Result};
 use crate::gguf::GgufHeader;
 
@@ -250,9 +250,7 @@ struct Prepared {
     arrived: Instant,
     priority: Priority,
     tokens: Vec<LlamaToken>,
-    sampler: LlamaSampler,
-    /// Sample by argmax without the sampler chain.
-    plain_greedy: bool,
+    sampler: TokenSampler,
     sampling: Sampling,
     dropped_messages: usize,
     cache_prompt: bool,
@@ -262,8 +260,7 @@ struct Active {
     id: u64,
     events: mpsc::UnboundedSender<Event>,
     priority: Priority,
-    sampler: LlamaSampler,
-    plain_greedy: bool,
+    sampler: TokenSampler,
     prompt: Vec<LlamaToken>,
     /// Index into `prompt` of the next token to prefill.
     next_prefill: usize,
@@ -395,6 +392,14 @@ impl Worker<'_> {
                     self.finish(i, FinishReason::Cancelled);
                 }
             }
+            Command::ForgetPrompts { reply } => {
+                for i in 0..self.slots.len() {
+                    if self.slots[i].active.is_none() {
+                        self.clear_slot(i);
+                    }
+                }
+                let _ = reply.send(());
+            }
             Command::Shutdown { grace } => {
                 self.closing = Some(std::time::Instant::now() + grace);
             }
@@ -484,8 +489,7 @@ impl Worker<'_> {
             arrived,
             priority,
             tokens,
-            plain_greedy: sampler::is_plain_greedy(&sampling, constraint.as_ref()),
-            sampler: sampler::build(self.model, &sampling, constraint.as_ref())?,
+            sampler: TokenSampler::new(self.model, &sampling, constraint.as_ref())?,
             sampling,
             dropped_messages: dropped,
             cache_prompt,
@@ -589,7 +593,6 @@ impl Worker<'_> {
                 events: p.events,
                 priority: p.priority,
                 sampler: p.sampler,
-                plain_greedy: p.plain_greedy,
                 next_prefill: common,
                 cached: common,
                 prompt: p.tokens,
@@ -704,11 +707,7 @@ impl Worker<'_> {
         let n_ctx = self.n_ctx;
         let slot = &mut self.slots[i];
         let Some(active) = slot.active.as_mut() else { return };
-        let token = if active.plain_greedy {
-            LlamaToken(sampler::argmax(self.ctx.get_logits_ith(at)))
-        } else {
-            active.sampler.sample(&self.ctx, at)
-        };
+        let token = active.sampler.sample(&self.ctx, at);
         let now = Instant::now();
         if active.first_token.is_none() {
             active.first_token = Some(now);
