@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 use bantam_core::mail::{read_source, MailMessage, MailSource};
 use bantam_core::tasks::triage::{Outcome, Priority4, Rule, RuleField, TriageOptions, TriageService};
-use bantam_fetch::accounts::sync_and_triage;
+use bantam_fetch::accounts::{sync_and_triage, SyncEvent};
 use clap::Args;
 use serde_json::json;
 
@@ -47,6 +47,11 @@ pub struct TriageArgs {
     pub category: Option<String>,
     #[arg(long, requires = "correct")]
     pub priority: Option<String>,
+    /// Also write a reply draft for each message that needs a reply (stored locally, shown
+    /// with the record; Bantam never sends mail). `triage.drafts` in the settings turns it on
+    /// for every run
+    #[arg(long)]
+    pub drafts: bool,
     /// Add a rule: sender:ADDRESS=CATEGORY, domain:DOMAIN=CATEGORY or subject:TEXT=CATEGORY,
     /// optionally with :PRIORITY after the category
     #[arg(long, value_name = "RULE")]
@@ -64,6 +69,7 @@ pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
         eprintln!("{} rules", options.rules.len());
     }
     options.seed = args.seed;
+    options.drafts |= args.drafts;
     let source = if let Some(path) = args.maildir.clone() {
         Some(MailSource::Maildir { path })
     } else if let Some(path) = args.mbox.clone() {
@@ -175,9 +181,11 @@ async fn triage_and_print(service: &TriageService, messages: Vec<MailMessage>, a
 async fn imap(ctx: &Context, service: &TriageService, name: &str, args: &TriageArgs) -> Result<u8> {
     let mut failed = 0usize;
     let json_out = args.json;
-    let report = sync_and_triage(&ctx.store, service, name, args.sequential, |o| {
-        if print_outcome(json_out, o) {
-            failed += 1;
+    let report = sync_and_triage(&ctx.store, service, name, args.sequential, |e| {
+        if let SyncEvent::Outcome(o) = e {
+            if print_outcome(json_out, *o) {
+                failed += 1;
+            }
         }
     })
     .await;
@@ -220,6 +228,11 @@ fn print_outcome(json_out: bool, outcome: Outcome) -> bool {
                     if r.needs_reply { " [reply]" } else { "" },
                     r.summary
                 );
+                if let Some(draft) = &t.draft {
+                    for line in draft.lines() {
+                        println!("        │ {line}");
+                    }
+                }
             }
             false
         }

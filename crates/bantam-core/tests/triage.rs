@@ -220,3 +220,49 @@ async fn hostile_mail_changes_nothing_but_its_own_record() {
         assert!(!r.route.contains("Trash") && !r.route.contains(".."));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_are_written_once_for_mail_that_needs_a_reply_when_turned_on() {
+    let engine = engine().await;
+    let (_d, store) = store().await;
+    let mut messages = corpus(&["mail_test_12", "mail_test_5", "mail_test_2"]);
+    messages.push(load(&fixture("meeting.eml")));
+    messages.push(load(&fixture("flight.eml")));
+
+    // Off by default: records only.
+    let service = TriageService::new(engine.clone(), store.clone(), TriageOptions::default());
+    let first = run(&service, messages.clone(), false).await;
+    assert!(first.iter().all(|t| t.draft.is_none()));
+    let needing: Vec<&Triaged> = first.iter().filter(|t| t.record.needs_reply).collect();
+    assert!(!needing.is_empty(), "no message needs a reply: {first:#?}");
+    assert!(needing.len() < first.len(), "every message needs a reply: {first:#?}");
+
+    // Turned on later: the stored records stay, the missing drafts are written.
+    let drafting = TriageService::new(
+        engine,
+        store.clone(),
+        TriageOptions {
+            drafts: true,
+            ..TriageOptions::default()
+        },
+    );
+    let second = run(&drafting, messages.clone(), false).await;
+    assert_eq!(second.len(), first.len());
+    for t in &second {
+        let before = by_key(&first, &t.key);
+        assert!(t.cached, "{} was triaged again", t.key);
+        assert_eq!(t.record.category, before.record.category);
+        assert_eq!(t.draft.is_some(), t.record.needs_reply, "{}: {:?}", t.key, t.draft);
+        let stored = store.draft_of(t.message_id).await.unwrap();
+        assert_eq!(stored, t.draft, "the draft is stored as shown");
+        if let Some(d) = &t.draft {
+            assert!(!d.trim().is_empty());
+        }
+    }
+
+    // A third run writes nothing new: the same drafts come back from the store.
+    let third = run(&drafting, messages, true).await;
+    for t in &third {
+        assert_eq!(t.draft, by_key(&second, &t.key).draft);
+    }
+}

@@ -89,6 +89,14 @@ pub struct SyncReport {
     pub malformed: Vec<String>,
 }
 
+/// What a sync reports while it runs.
+pub enum SyncEvent {
+    /// The new messages are fetched: this many will be triaged.
+    Fetched(usize),
+    /// One message's record (or error), in finishing order.
+    Outcome(Box<Outcome>),
+}
+
 /// Fetches what is new in the account's folder (read-only), triages it, then moves the
 /// sync point. A run killed before the end fetches the same mail again next time and gets
 /// the stored records for what was already triaged.
@@ -97,7 +105,7 @@ pub async fn sync_and_triage(
     service: &TriageService,
     name: &str,
     sequential: bool,
-    on_outcome: impl FnMut(Outcome),
+    mut on_event: impl FnMut(SyncEvent),
 ) -> Result<SyncReport, AccountError> {
     let account: ImapAccount = store.mail_account(name).await?;
     let secret = password(&account)?;
@@ -136,7 +144,7 @@ pub async fn sync_and_triage(
         })
         .collect();
     let mut moves = Vec::new();
-    let mut on_outcome = on_outcome;
+    on_event(SyncEvent::Fetched(messages.len()));
     service
         .triage(messages, sequential, |o| {
             if let Ok(t) = &o {
@@ -144,7 +152,7 @@ pub async fn sync_and_triage(
                     moves.push((*uid, t.record.route.clone()));
                 }
             }
-            on_outcome(o)
+            on_event(SyncEvent::Outcome(Box::new(o)))
         })
         .await?;
     if account.move_to_route {

@@ -103,6 +103,28 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Stores a reply draft unless the message has one; false when it had.
+    pub async fn save_draft(&self, message_id: i64, body: &str, model: Option<&str>) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO mail_drafts (message_id, body, model, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT(message_id) DO NOTHING",
+        )
+        .bind(message_id)
+        .bind(body)
+        .bind(model)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn draft_of(&self, message_id: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT body FROM mail_drafts WHERE message_id = ?")
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// Stores a record whether or not the message had one (a correction).
     pub async fn replace_triage(&self, message_id: i64, record: &str, decided_by: &str) -> Result<()> {
         sqlx::query(
@@ -272,6 +294,8 @@ pub struct InboxRow {
     /// JSON: the triage record.
     pub record: String,
     pub decided_by: String,
+    /// The local reply draft, when one was written.
+    pub draft: Option<String>,
 }
 
 impl Store {
@@ -280,8 +304,10 @@ impl Store {
     pub async fn inbox(&self, query: Option<&str>, limit: i64) -> Result<Vec<InboxRow>> {
         let like = query.map(|q| format!("%{}%", q.replace('%', "\\%").replace('_', "\\_")));
         Ok(sqlx::query_as(
-            "SELECT m.id AS message_id, m.key, m.from_address, m.subject, m.date, t.record, t.decided_by
+            "SELECT m.id AS message_id, m.key, m.from_address, m.subject, m.date, t.record, t.decided_by,
+                    d.body AS draft
              FROM triage t JOIN mail_messages m ON m.id = t.message_id
+             LEFT JOIN mail_drafts d ON d.message_id = m.id
              WHERE ?1 IS NULL OR m.subject LIKE ?1 ESCAPE '\\' OR m.from_address LIKE ?1 ESCAPE '\\'
              ORDER BY CASE json_extract(t.record, '$.priority')
                         WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END,
