@@ -15,7 +15,7 @@ if [[ "${1:-}" == "--test" ]]; then
     # qpdf makes the password-protected PDFs of the ingest tests; the mail tests run
     # their own Dovecot IMAP server on loopback (with an openssl-made certificate) and a
     # private GNOME Keyring for the account passwords.
-    packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver qpdf dovecot-imapd openssl gnome-keyring)
+    packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver qpdf dovecot-imapd openssl gnome-keyring dunst)
 fi
 # The UI build needs Node.js; use the one on PATH when there is one.
 if ! command -v npm >/dev/null; then

@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod mail;
 pub mod service;
 pub mod shell;
 
@@ -55,6 +56,9 @@ pub fn run() {
             commands::mail::inbox_list,
             commands::mail::triage_correct,
             commands::mail::triage_now,
+            commands::mail::mail_status,
+            commands::mail::mail_options,
+            commands::mail::mail_options_set,
             commands::mail::accounts_list,
             commands::mail::account_add,
             commands::mail::account_remove,
@@ -85,6 +89,8 @@ pub fn run() {
             let service = tauri::async_runtime::block_on(Service::open(None, model_override.clone()))?;
             app.manage(Arc::clone(&service));
             app.manage(hotkey::HotkeyStatus::default());
+            app.manage(tray::TrayText::default());
+            app.manage(Arc::new(mail::MailRunner::default()));
             let events = handle.clone();
             service.on_state(move |state| {
                 let summary = state.summary(Default::default());
@@ -131,6 +137,7 @@ pub fn run() {
             };
             app.manage(TrayAvailable(AtomicBool::new(tray_ok)));
             hotkey::register_initial(&handle, settings.hotkey.as_deref());
+            mail::start_schedule(handle.clone());
             if !hidden || !tray_ok {
                 windows::show_main(&handle, None, None)?;
             }

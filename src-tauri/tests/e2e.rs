@@ -451,27 +451,7 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
         .contains("Add an IMAP account in Settings"));
 
     // Settings: the account, checked against the server before it is saved.
-    app.click("#open-settings").await;
-    app.type_into("#acc-name", "work").await;
-    app.type_into("#acc-host", "localhost").await;
-    app.type_into("#acc-port", &server.imaps_port.to_string()).await;
-    app.type_into("#acc-user", &server.user).await;
-    app.type_into("#acc-password", "wrong").await;
-    app.type_into("#acc-ca", &server.ca_file.display().to_string()).await;
-    app.click("#acc-add").await;
-    app.until(
-        "the wrong password to be refused",
-        "return document.getElementById('acc-status').textContent.includes('refused')",
-    )
-    .await;
-    app.type_into("#acc-password", &server.password).await;
-    app.click("#acc-add").await;
-    app.until(
-        "the account to be added",
-        "return document.getElementById('acc-status').textContent.includes('4 messages') && \
-         !!document.querySelector('#account-list .account[data-name=\"work\"]')",
-    )
-    .await;
+    add_account(&app, &server, 4).await;
 
     // Inbox: Triage now fetches and triages the four messages, most urgent first.
     app.click("#nav-inbox").await;
@@ -518,5 +498,182 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
             .unwrap(),
         serde_json::json!(4)
     );
+    app.quit().await;
+}
+
+/// Adds the server's account in Settings: a wrong password first (refused), then the
+/// right one; the server has `messages` messages.
+async fn add_account(app: &harness::App, server: &bantam_fetch::testkit::Dovecot, messages: usize) {
+    app.click("#open-settings").await;
+    app.type_into("#acc-name", "work").await;
+    app.type_into("#acc-host", "localhost").await;
+    app.type_into("#acc-port", &server.imaps_port.to_string()).await;
+    app.type_into("#acc-user", &server.user).await;
+    app.type_into("#acc-password", "wrong").await;
+    app.type_into("#acc-ca", &server.ca_file.display().to_string()).await;
+    app.click("#acc-add").await;
+    app.until(
+        "the wrong password to be refused",
+        "return document.getElementById('acc-status').textContent.includes('refused')",
+    )
+    .await;
+    app.type_into("#acc-password", &server.password).await;
+    app.click("#acc-add").await;
+    app.until(
+        "the account to be added",
+        &format!(
+            "return document.getElementById('acc-status').textContent.includes('{messages} message{}') && \
+             !!document.querySelector('#account-list .account[data-name=\"work\"]')",
+            if messages == 1 { "" } else { "s" }
+        ),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_is_triaged_on_a_schedule_with_urgent_notifications_and_reply_drafts() {
+    use bantam_core::store::settings::keys::TRIAGE;
+    use bantam_core::tasks::triage::{Priority4, Rule, RuleField, TriageOptions};
+    use bantam_fetch::testkit::Dovecot;
+    let _serial = SERIAL.lock().await;
+    let corpus = bantam_core::paths::test_corpus().join("mail");
+    let fixture = |name: &str| {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../crates/bantam-core/tests/fixtures/mail")
+                .join(name),
+        )
+        .unwrap()
+    };
+    let server = Dovecot::start(&[std::fs::read(corpus.join("mail_test_13.eml")).unwrap()]);
+    let desktop = Desktop::start();
+    let notifications = desktop.start_notifications();
+    // The user's rule makes the budget meeting urgent (the model's choice is not the test).
+    {
+        std::fs::create_dir_all(desktop.data_dir()).unwrap();
+        let store = bantam_core::Store::open(&desktop.data_dir().join("bantam.sqlite3"))
+            .await
+            .unwrap();
+        let options = TriageOptions {
+            rules: vec![Rule {
+                field: RuleField::Subject,
+                pattern: "budget review".into(),
+                category: "work".into(),
+                priority: Some(Priority4::Urgent),
+            }],
+            ..TriageOptions::default()
+        };
+        store.set_setting(TRIAGE, &options).await.unwrap();
+    }
+    let app = desktop
+        .launch_with(&[
+            ("BANTAM_MODEL", Some(harness::test_model().display().to_string())),
+            ("BANTAM_MAIL_EVERY_SECS", Some("4".into())),
+        ])
+        .await;
+    app.wait_ready().await;
+    add_account(&app, &server, 1).await;
+    // Settings: notifications and drafts on (both off by default).
+    app.click("#mail-notify").await;
+    app.click("#mail-drafts").await;
+    app.until(
+        "the mail settings to be saved",
+        "return document.getElementById('toast').textContent.includes('Mail settings saved')",
+    )
+    .await;
+
+    if let Some(dir) = screenshots() {
+        app.client
+            .execute(
+                "document.getElementById('mail-every').scrollIntoView({block: 'center'});",
+                vec![],
+            )
+            .await
+            .unwrap();
+        app.screenshot(&dir.join("settings-mail.png")).await;
+    }
+
+    // The Inbox fills by itself: nobody presses Triage now.
+    app.click("#nav-inbox").await;
+    app.until(
+        "the scheduled check to triage the first message",
+        "return document.querySelectorAll('#inbox-list .mail-item').length === 1 && \
+         document.getElementById('triage-progress').textContent.includes('next check in')",
+    )
+    .await;
+    assert!(app.text("#inbox-list").await.contains("New Webinar"));
+
+    // New mail arrives on the server; the next check brings it, notifies of the urgent
+    // one and drafts replies where one is needed.
+    server.deliver(&fixture("meeting.eml"));
+    server.deliver(&fixture("flight.eml"));
+    for name in ["mail_test_12", "mail_test_5", "mail_test_2"] {
+        server.deliver(&std::fs::read(corpus.join(format!("{name}.eml"))).unwrap());
+    }
+    // Finished: six listed, the run's line says five new, and every message that needs a
+    // reply shows its draft.
+    app.until(
+        "the next scheduled check to triage the new mail and draft replies",
+        "const items = [...document.querySelectorAll('#inbox-list .mail-item')]; \
+         return items.length === 6 && \
+           document.getElementById('triage-progress').textContent.includes('5 new') && \
+           items.every(i => !i.querySelector('.badge.reply') || i.querySelector('.mail-draft pre'));",
+    )
+    .await;
+    let mut titles = Vec::new();
+    for _ in 0..40 {
+        titles = notifications.titles();
+        if !titles.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // One notification per urgent message (the rule's, and any the model found urgent),
+    // none for the rest.
+    let urgent = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('#inbox-list .mail-item.priority-urgent .mail-subject')] \
+               .map(s => 'Urgent: ' + s.textContent);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let mut urgent: Vec<String> = serde_json::from_value(urgent).unwrap();
+    titles.sort();
+    urgent.sort();
+    assert!(titles.contains(&"Urgent: Can we move Thursday's budget review to 3pm?".to_string()));
+    assert_eq!(titles, urgent);
+
+    // Every message that needs a reply has its draft; the others have none.
+    let counts = app
+        .client
+        .execute(
+            "const items = [...document.querySelectorAll('#inbox-list .mail-item')]; \
+             return [items.filter(i => i.querySelector('.badge.reply')).length, \
+                     items.filter(i => i.querySelector('.badge.reply') && i.querySelector('.mail-draft pre')).length, \
+                     items.filter(i => !i.querySelector('.badge.reply') && i.querySelector('.mail-draft')).length];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let counts: Vec<u64> = serde_json::from_value(counts).unwrap();
+    assert!(
+        counts[0] >= 1,
+        "no message needs a reply: {}",
+        app.text("#inbox-list").await
+    );
+    assert_eq!(counts[1], counts[0], "a message that needs a reply has no draft");
+    assert_eq!(counts[2], 0, "a draft for a message that needs no reply");
+    app.client
+        .execute(
+            "const d = document.querySelector('#inbox-list .mail-draft'); d.open = true; d.closest('.mail-item').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("inbox-drafts.png")).await;
+    }
     app.quit().await;
 }

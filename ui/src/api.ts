@@ -158,6 +158,26 @@ export interface InboxItem {
   subject: string;
   date: string | null;
   record: TriageRecord;
+  /** A local reply draft (never sent), when drafts are on. */
+  draft: string | null;
+}
+
+/** Background triage: progress of the current run, the last one and the next. */
+export interface MailStatus {
+  running: boolean;
+  done: number;
+  total: number;
+  last_finished: number | null;
+  last_new: number;
+  last_error: string | null;
+  next_run: number | null;
+}
+
+export interface MailOptions {
+  /** Minutes between background checks; 0 = off. */
+  every_minutes: number;
+  notify_urgent: boolean;
+  drafts: boolean;
 }
 
 export interface InboxView {
@@ -289,6 +309,9 @@ export const api = {
   correctTriage: (messageId: number, category: string | null, priority: MailPriority | null) =>
     invoke<TriageRecord>("triage_correct", { messageId, category, priority }),
   triageNow: (onEvent: (e: TriageEvent) => void) => invoke<void>("triage_now", { onEvent: channel(onEvent) }),
+  mailStatus: () => invoke<MailStatus>("mail_status"),
+  mailOptions: () => invoke<MailOptions>("mail_options"),
+  setMailOptions: (options: MailOptions) => invoke<void>("mail_options_set", { options }),
   accounts: () => invoke<ImapAccount[]>("accounts_list"),
   addAccount: (account: ImapAccount, password: string) => invoke<number>("account_add", { account, password }),
   removeAccount: (name: string) => invoke<void>("account_remove", { name }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Recall, relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format";
-import { documentMarkdown, downloadLine, duration, fitLabel, fraction, humanBytes } from "./format";
+import { documentMarkdown, downloadLine, duration, fitLabel, fraction, humanBytes, mailStatusLine } from "./format";
 
 describe("statusLine", () => {
   it("shows loading progress and errors", () => {
@@ -117,5 +117,26 @@ describe("downloads", () => {
     expect(duration(3725)).toBe("1 h 2 min");
     expect(duration(75)).toBe("1 min 15 s");
     expect(fitLabel("too_big")).toBe("Too big");
+  });
+});
+
+describe("mailStatusLine", () => {
+  const idle = { running: false, done: 0, total: 0, last_finished: null, last_new: 0, last_error: null, next_run: null };
+  it("shows progress while a run goes", () => {
+    expect(mailStatusLine({ ...idle, running: true })).toBe("Checking mail…");
+    expect(mailStatusLine({ ...idle, running: true, done: 3, total: 12 })).toBe("Triaging mail: 3 of 12");
+  });
+  it("says when mail was checked, what came and when the next check is", () => {
+    const now = 10_000_000;
+    expect(mailStatusLine({ ...idle, last_finished: now - 120_000, last_new: 4, next_run: now + 13 * 60_000 }, now)).toBe(
+      "Checked 2 min ago · 4 new · next check in 13 min",
+    );
+    expect(mailStatusLine({ ...idle, last_finished: now, next_run: now + 10_000 }, now)).toBe(
+      "Checked just now · nothing new · next check in under a minute",
+    );
+    expect(mailStatusLine({ ...idle, last_finished: now, last_error: "work: wrong password" }, now)).toBe(
+      "Last check failed: work: wrong password",
+    );
+    expect(mailStatusLine(idle)).toBe("");
   });
 });

@@ -1,5 +1,5 @@
 // Small pure helpers, unit-tested (format.test.ts).
-import type { DocumentMetadata, DownloadUpdate, Fit, Status } from "./api";
+import type { DocumentMetadata, DownloadUpdate, Fit, MailStatus, Status } from "./api";
 
 export function statusLine(s: Status): string {
   switch (s.state) {
@@ -146,4 +146,18 @@ export function duration(seconds: number): string {
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/// The Inbox header's line about background triage.
+export function mailStatusLine(s: MailStatus, now: number = Date.now()): string {
+  if (s.running) return s.total === 0 ? "Checking mail…" : `Triaging mail: ${s.done} of ${s.total}`;
+  const parts: string[] = [];
+  if (s.last_error) parts.push(`Last check failed: ${s.last_error}`);
+  else if (s.last_finished != null)
+    parts.push(`Checked ${relativeTime(s.last_finished, now)}${s.last_new ? ` · ${s.last_new} new` : " · nothing new"}`);
+  if (s.next_run != null) {
+    const minutes = Math.max(0, Math.round((s.next_run - now) / 60000));
+    parts.push(minutes < 1 ? "next check in under a minute" : `next check in ${minutes} min`);
+  }
+  return parts.join(" · ");
 }

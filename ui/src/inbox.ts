@@ -1,7 +1,9 @@
 // The Inbox: triaged mail grouped by priority, with category and summary, action items
 // and a reply flag; a click on the category corrects it (and teaches it for the sender).
-// "Triage now" fetches new mail of every account and streams the records in.
-import { api, errorText, type ImapAccount, type InboxItem, type InboxView, type MailPriority } from "./api";
+// "Triage now" fetches new mail of every account and streams the records in; the
+// schedule does the same in the background and the list follows its progress.
+import { api, errorText, type ImapAccount, type InboxItem, type InboxView, type MailPriority, type MailStatus } from "./api";
+import { mailStatusLine } from "./format";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const PRIORITIES: MailPriority[] = ["urgent", "high", "normal", "low"];
@@ -11,6 +13,8 @@ let filter: { priority: MailPriority | null; category: string | null } = { prior
 let running = false;
 let toast: (text: string) => void = () => {};
 let searchTimer = 0;
+let mailStatus: MailStatus | null = null;
+let lastRefresh = 0;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls = "", text = ""): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -48,6 +52,20 @@ function itemEl(item: InboxItem, categories: string[]): HTMLElement {
     const ul = el("ul", "actions-list");
     for (const a of r.action_items) ul.append(el("li", "", a.due ? `${a.text} (by ${a.due})` : a.text));
     row.append(ul);
+  }
+  if (item.draft) {
+    const draft = el("details", "mail-draft");
+    draft.append(el("summary", "", "Reply draft (kept here, never sent)"));
+    draft.append(el("pre", "", item.draft));
+    const copy = el("button", "ghost", "Copy draft");
+    copy.type = "button";
+    copy.onclick = () =>
+      void navigator.clipboard
+        .writeText(item.draft ?? "")
+        .then(() => toast("Draft copied: paste it into your mail app"))
+        .catch((e) => toast(errorText(e)));
+    draft.append(copy);
+    row.append(draft);
   }
   return row;
 }
@@ -106,8 +124,41 @@ function render() {
 }
 
 export async function refreshInbox() {
+  lastRefresh = Date.now();
   view = await api.inbox($<HTMLInputElement>("inbox-search").value || null);
   render();
+}
+
+function showMailStatus(s: MailStatus) {
+  const was = mailStatus;
+  mailStatus = s;
+  if (!running) $("triage-progress").textContent = mailStatusLine(s);
+  $<HTMLButtonElement>("triage-now").disabled = running || s.running;
+  const visible = !$("inbox-view").hidden;
+  // A background run: the list follows (at most once a second) and is exact at the end.
+  if (visible && !running && was && (was.done !== s.done || (was.running && !s.running))) {
+    if (!s.running || Date.now() - lastRefresh > 1000) void refreshInbox();
+  }
+}
+
+async function loadMailOptions() {
+  const o = await api.mailOptions();
+  $<HTMLSelectElement>("mail-every").value = String(o.every_minutes);
+  $<HTMLInputElement>("mail-notify").checked = o.notify_urgent;
+  $<HTMLInputElement>("mail-drafts").checked = o.drafts;
+}
+
+async function saveMailOptions() {
+  try {
+    await api.setMailOptions({
+      every_minutes: parseInt($<HTMLSelectElement>("mail-every").value, 10) || 0,
+      notify_urgent: $<HTMLInputElement>("mail-notify").checked,
+      drafts: $<HTMLInputElement>("mail-drafts").checked,
+    });
+    toast("Mail settings saved");
+  } catch (e) {
+    toast(errorText(e));
+  }
 }
 
 export async function triageNow() {
@@ -139,11 +190,13 @@ export async function triageNow() {
   } finally {
     running = false;
     button.disabled = false;
+    if (mailStatus) window.setTimeout(() => mailStatus && showMailStatus(mailStatus), 3000);
   }
 }
 
 // ---- accounts (in Settings) --------------------------------------------------------------
 export async function refreshAccounts() {
+  void loadMailOptions().catch((e) => toast(errorText(e)));
   const box = $("account-list");
   box.replaceChildren();
   const accounts = await api.accounts();
@@ -158,7 +211,7 @@ export async function refreshAccounts() {
     test.onclick = () =>
       void api
         .testAccount(a.name)
-        .then((n) => toast(`${a.name}: connected, ${n} messages`))
+        .then((n) => toast(`${a.name}: connected, ${n} message${n === 1 ? "" : "s"}`))
         .catch((e) => toast(errorText(e)));
     const remove = el("button", "ghost danger", "Remove");
     remove.type = "button";
@@ -190,7 +243,7 @@ async function addAccount() {
   status.classList.remove("error");
   try {
     const n = await api.addAccount(account, $<HTMLInputElement>("acc-password").value);
-    status.textContent = `Added: connected, ${n} messages in ${account.folder}. The password is in the system keyring.`;
+    status.textContent = `Added: connected, ${n} message${n === 1 ? "" : "s"} in ${account.folder}. The password is in the system keyring.`;
     $<HTMLInputElement>("acc-password").value = "";
     await refreshAccounts();
   } catch (e) {
@@ -207,4 +260,9 @@ export function initInbox(hooks: { toast: (text: string) => void }) {
     searchTimer = window.setTimeout(() => void refreshInbox(), 150);
   });
   $("acc-add").onclick = () => void addAccount();
+  for (const id of ["mail-every", "mail-notify", "mail-drafts"]) $(id).addEventListener("change", () => void saveMailOptions());
+  void api.on<MailStatus>("mail-status", showMailStatus);
+  void api.mailStatus().then(showMailStatus);
+  // "next check in N min" stays true while the page is open.
+  window.setInterval(() => mailStatus && !running && ($("triage-progress").textContent = mailStatusLine(mailStatus)), 30_000);
 }

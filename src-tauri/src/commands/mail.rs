@@ -4,25 +4,18 @@
 
 use std::sync::Arc;
 
-use bantam_core::tasks::triage::{Priority4, TriageRecord};
-use bantam_fetch::accounts::{self, sync_and_triage};
+use bantam_core::store::settings::keys::TRIAGE;
+use bantam_core::tasks::triage::{Priority4, TriageOptions, TriageRecord};
+use bantam_fetch::accounts;
 use bantam_fetch::imap::{test_connection, ImapAccount};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, State};
+use tokio::sync::broadcast;
 
 use crate::error::{AppError, AppResult};
+use crate::mail::{self, InboxItem, MailRunner, MailStatus, TriageEvent};
 use crate::service::Service;
-
-#[derive(Serialize, Clone)]
-pub struct InboxItem {
-    pub message_id: i64,
-    pub key: String,
-    pub from: Option<String>,
-    pub subject: String,
-    pub date: Option<String>,
-    pub record: TriageRecord,
-}
 
 #[derive(Serialize)]
 pub struct InboxView {
@@ -46,6 +39,7 @@ pub async fn inbox_list(service: State<'_, Arc<Service>>, query: Option<String>)
                 subject: r.subject,
                 date: r.date,
                 record,
+                draft: r.draft,
             })
         })
         .collect();
@@ -79,66 +73,83 @@ pub async fn triage_correct(
         .await?)
 }
 
-#[derive(Serialize, Clone)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TriageEvent {
-    Account { name: String },
-    Record { item: Box<InboxItem>, cached: bool },
-    Failed { message: String },
-    Done { account: String, fetched: usize },
-    Finished,
-}
-
-/// Fetches and triages new mail of every account, streaming each record.
+/// Fetches and triages new mail of every account, streaming each record. When a
+/// scheduled run is already going, this follows it instead of starting another.
 #[tauri::command]
-pub async fn triage_now(service: State<'_, Arc<Service>>, on_event: Channel<TriageEvent>) -> AppResult<()> {
-    let names: Vec<ImapAccount> = service.store.mail_accounts().await?;
-    if names.is_empty() {
+pub async fn triage_now(
+    app: AppHandle,
+    service: State<'_, Arc<Service>>,
+    runner: State<'_, Arc<MailRunner>>,
+    on_event: Channel<TriageEvent>,
+) -> AppResult<()> {
+    if service.store.mail_accounts::<ImapAccount>().await?.is_empty() {
         return Err(AppError::msg("no mail account: add one in Settings"));
     }
-    let triage = service.triage().await?;
-    for account in names {
-        let _ = on_event.send(TriageEvent::Account {
-            name: account.name.clone(),
-        });
-        let events = on_event.clone();
-        let result = sync_and_triage(&service.store, &triage, &account.name, false, move |o| {
-            let _ = events.send(match o {
-                Ok(t) => TriageEvent::Record {
-                    cached: t.cached,
-                    item: Box::new(InboxItem {
-                        message_id: t.message_id,
-                        key: t.key,
-                        from: t.from,
-                        subject: t.subject,
-                        date: None,
-                        record: t.record,
-                    }),
-                },
-                Err(f) => TriageEvent::Failed {
-                    message: format!("{}: {}", f.source, f.error),
-                },
-            });
-        })
-        .await;
-        match result {
-            Ok(report) => {
-                for m in report.malformed {
-                    let _ = on_event.send(TriageEvent::Failed { message: m });
+    let mut events = runner.subscribe();
+    let mut run = tauri::async_runtime::spawn(async move { mail::run_once(&app).await });
+    let mut started = None;
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(TriageEvent::Finished) | Err(broadcast::error::RecvError::Closed) => break,
+                Ok(event) => {
+                    let _ = on_event.send(event);
                 }
-                let _ = on_event.send(TriageEvent::Done {
-                    account: account.name.clone(),
-                    fetched: report.fetched,
-                });
-            }
-            Err(e) => {
-                let _ = on_event.send(TriageEvent::Failed {
-                    message: format!("{}: {e}", account.name),
-                });
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            },
+            ran = &mut run, if started.is_none() => {
+                let ran = ran.unwrap_or(false);
+                started = Some(ran);
+                // Another run held the lock and has just ended: nothing more will come.
+                if !ran && !runner.status().running {
+                    break;
+                }
             }
         }
     }
     let _ = on_event.send(TriageEvent::Finished);
+    Ok(())
+}
+
+/// Where background triage stands (also pushed as "mail-status" events).
+#[tauri::command]
+pub fn mail_status(runner: State<'_, Arc<MailRunner>>) -> MailStatus {
+    runner.status()
+}
+
+/// The mail options Settings shows.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct MailOptions {
+    pub every_minutes: u32,
+    pub notify_urgent: bool,
+    pub drafts: bool,
+}
+
+#[tauri::command]
+pub async fn mail_options(service: State<'_, Arc<Service>>) -> AppResult<MailOptions> {
+    let o: TriageOptions = service.store.get_setting(TRIAGE).await?.unwrap_or_default();
+    Ok(MailOptions {
+        every_minutes: o.every_minutes,
+        notify_urgent: o.notify_urgent,
+        drafts: o.drafts,
+    })
+}
+
+#[tauri::command]
+pub async fn mail_options_set(
+    service: State<'_, Arc<Service>>,
+    runner: State<'_, Arc<MailRunner>>,
+    options: MailOptions,
+) -> AppResult<()> {
+    if options.every_minutes > 24 * 60 {
+        return Err(AppError::msg("check mail at least once a day (at most 1440 minutes)"));
+    }
+    let mut o: TriageOptions = service.store.get_setting(TRIAGE).await?.unwrap_or_default();
+    o.every_minutes = options.every_minutes;
+    o.notify_urgent = options.notify_urgent;
+    o.drafts = options.drafts;
+    service.store.set_setting(TRIAGE, &o).await?;
+    runner.reschedule();
     Ok(())
 }
 
@@ -149,16 +160,28 @@ pub async fn accounts_list(service: State<'_, Arc<Service>>) -> AppResult<Vec<Im
 
 /// Checks the account against its server, then saves it (password to the OS keyring).
 #[tauri::command]
-pub async fn account_add(service: State<'_, Arc<Service>>, account: ImapAccount, password: String) -> AppResult<u32> {
+pub async fn account_add(
+    service: State<'_, Arc<Service>>,
+    runner: State<'_, Arc<MailRunner>>,
+    account: ImapAccount,
+    password: String,
+) -> AppResult<u32> {
     if account.name.trim().is_empty() || account.host.trim().is_empty() || account.user.trim().is_empty() {
         return Err(AppError::msg("name, server and user are needed"));
     }
-    Ok(accounts::add(&service.store, &account, &password).await?)
+    let messages = accounts::add(&service.store, &account, &password).await?;
+    runner.account_added();
+    Ok(messages)
 }
 
 #[tauri::command]
-pub async fn account_remove(service: State<'_, Arc<Service>>, name: String) -> AppResult<()> {
+pub async fn account_remove(
+    service: State<'_, Arc<Service>>,
+    runner: State<'_, Arc<MailRunner>>,
+    name: String,
+) -> AppResult<()> {
     accounts::remove(&service.store, &name).await?;
+    runner.reschedule();
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! The tray icon and its menu. On desktops without a tray host the icon may not appear;
 //! the app goes on (the main window stays reachable) and the failure is only logged.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -14,6 +14,26 @@ pub const TRAY_ID: &str = "bantam";
 
 /// The menu item whose label follows the engine (Pause model / Resume model).
 pub struct PauseItem(pub MenuItem<tauri::Wry>);
+
+/// The menu item whose label shows background triage ("Triaging mail: 3 of 12").
+pub struct TriageItem(pub MenuItem<tauri::Wry>);
+
+/// The tooltip's two parts: the engine's state and, while a run goes, mail progress.
+#[derive(Default)]
+pub struct TrayText {
+    engine: Mutex<String>,
+    mail: Mutex<Option<String>>,
+}
+
+impl TrayText {
+    fn tooltip(&self) -> String {
+        let engine = self.engine.lock().map(|e| e.clone()).unwrap_or_default();
+        match self.mail.lock().ok().and_then(|m| m.clone()) {
+            Some(mail) => format!("{engine}\n{mail}"),
+            None => engine,
+        }
+    }
+}
 
 pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
     let open = MenuItem::with_id(app, "open", "Open Bantam", true, None::<&str>)?;
@@ -38,6 +58,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
         ],
     )?;
     app.manage(PauseItem(pause));
+    app.manage(TriageItem(triage.clone()));
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .menu(&menu)
         .tooltip("Bantam")
@@ -82,11 +103,34 @@ fn on_menu(app: &AppHandle, id: &str) {
     }
 }
 
+fn set_tooltip(app: &AppHandle) {
+    if let (Some(tray), Some(text)) = (app.tray_by_id(TRAY_ID), app.try_state::<TrayText>()) {
+        // Linux tray hosts (AppIndicator) show no tooltip; the menu item carries progress.
+        let _ = tray.set_tooltip(Some(text.tooltip()));
+    }
+}
+
+/// Follows background triage: a second tooltip line and the menu item's label.
+pub fn show_mail(app: &AppHandle, line: Option<&str>) {
+    if let Some(text) = app.try_state::<TrayText>() {
+        if let Ok(mut mail) = text.mail.lock() {
+            *mail = line.map(str::to_string);
+        }
+    }
+    set_tooltip(app);
+    if let Some(item) = app.try_state::<TriageItem>() {
+        let _ = item.0.set_text(line.unwrap_or("Triage mail now"));
+    }
+}
+
 /// Follows the engine: tooltip text and the Pause/Resume label.
 pub fn show_state(app: &AppHandle, state: &EngineState, summary: &str) {
-    if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        let _ = tray.set_tooltip(Some(summary));
+    if let Some(text) = app.try_state::<TrayText>() {
+        if let Ok(mut engine) = text.engine.lock() {
+            *engine = summary.to_string();
+        }
     }
+    set_tooltip(app);
     if let Some(item) = app.try_state::<PauseItem>() {
         let label = match state {
             EngineState::Paused { .. } | EngineState::Error { .. } | EngineState::NoModel => "Resume model",

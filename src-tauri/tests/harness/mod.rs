@@ -97,6 +97,24 @@ impl Desktop {
         self.home.path().join("data")
     }
 
+    /// Starts dunst, a real notification daemon, on this display and bus.
+    pub fn start_notifications(&self) -> Notifications {
+        let child = Command::new("dunst")
+            .args(["-config", "/dev/null"])
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus)
+            .env("HOME", self.home.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dunst starts (apt install dunst)");
+        Notifications {
+            _daemon: Killed(child),
+            display: self.display.clone(),
+            dbus: self.dbus.clone(),
+        }
+    }
+
     /// Sends keys to the X server, as a person pressing them would.
     pub fn xdotool(&self, args: &[&str]) {
         let status = Command::new("xdotool")
@@ -139,6 +157,8 @@ impl Desktop {
             .env("XDG_DATA_HOME", self.home.path().join("share"))
             .env("BANTAM_DATA_DIR", self.data_dir())
             .env_remove("BANTAM_MODEL")
+            // No background mail checks unless a test asks for them.
+            .env("BANTAM_MAIL_EVERY_SECS", "0")
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .env_remove("WAYLAND_DISPLAY")
             .stdout(Stdio::null())
@@ -190,6 +210,40 @@ impl Desktop {
         // main window.
         app.switch_to("Bantam").await;
         app
+    }
+}
+
+/// A notification daemon; what it was asked to show.
+pub struct Notifications {
+    _daemon: Killed,
+    display: String,
+    dbus: String,
+}
+
+impl Notifications {
+    fn dunstctl(&self, args: &[&str]) -> String {
+        Command::new("dunstctl")
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.dbus)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+            .unwrap_or_default()
+    }
+
+    /// The titles (summaries) of every notification shown so far.
+    pub fn titles(&self) -> Vec<String> {
+        // The history holds closed notifications; close the ones on screen first.
+        self.dunstctl(&["close-all"]);
+        let history: serde_json::Value = serde_json::from_str(&self.dunstctl(&["history"])).unwrap_or_default();
+        history["data"][0]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|n| n["summary"]["data"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

@@ -1,0 +1,305 @@
+//! Mail in the background: one triage run at a time over every IMAP account, started by
+//! the schedule (Settings: every N minutes), the tray or the Inbox. Progress goes to the
+//! tray tooltip and menu and to the pages ("mail-status"); a newly triaged urgent message
+//! raises a desktop notification when the user turned that on.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bantam_core::store::settings::keys::TRIAGE;
+use bantam_core::tasks::triage::{Priority4, TriageOptions, TriageRecord};
+use bantam_fetch::accounts::{sync_and_triage, SyncEvent};
+use bantam_fetch::imap::ImapAccount;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::{broadcast, Notify};
+
+use crate::error::AppResult;
+use crate::service::Service;
+use crate::shell::{notify, tray};
+
+/// Overrides the schedule's minutes with seconds (tests).
+pub const EVERY_SECS_ENV: &str = "BANTAM_MAIL_EVERY_SECS";
+
+#[derive(Serialize, Clone)]
+pub struct InboxItem {
+    pub message_id: i64,
+    pub key: String,
+    pub from: Option<String>,
+    pub subject: String,
+    pub date: Option<String>,
+    pub record: TriageRecord,
+    pub draft: Option<String>,
+}
+
+#[derive(Serialize, Clone)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TriageEvent {
+    Account { name: String },
+    Record { item: Box<InboxItem>, cached: bool },
+    Failed { message: String },
+    Done { account: String, fetched: usize },
+    Finished,
+}
+
+/// Where background triage stands, for the tray and the Inbox header.
+#[derive(Serialize, Clone, Default, Debug, PartialEq)]
+pub struct MailStatus {
+    pub running: bool,
+    /// Messages triaged in this run, of `total` fetched so far.
+    pub done: usize,
+    pub total: usize,
+    /// Milliseconds since the epoch.
+    pub last_finished: Option<i64>,
+    /// New messages the last run triaged (not counting ones stored before).
+    pub last_new: usize,
+    pub last_error: Option<String>,
+    pub next_run: Option<i64>,
+}
+
+impl MailStatus {
+    /// The line the tray shows while a run is going.
+    pub fn tray_line(&self) -> Option<String> {
+        self.running.then(|| {
+            if self.total == 0 {
+                "Checking mail…".to_string()
+            } else {
+                format!("Triaging mail: {} of {}", self.done, self.total)
+            }
+        })
+    }
+}
+
+pub struct MailRunner {
+    run: tokio::sync::Mutex<()>,
+    status: Mutex<MailStatus>,
+    events: broadcast::Sender<TriageEvent>,
+    /// Poked when the schedule's settings or the accounts change.
+    reschedule: Notify,
+    /// Set with a poke when an account was added: check now rather than in N minutes.
+    check_now: std::sync::atomic::AtomicBool,
+}
+
+impl Default for MailRunner {
+    fn default() -> Self {
+        Self {
+            run: tokio::sync::Mutex::new(()),
+            status: Mutex::new(MailStatus::default()),
+            events: broadcast::channel(256).0,
+            reschedule: Notify::new(),
+            check_now: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+}
+
+impl MailRunner {
+    pub fn status(&self) -> MailStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<TriageEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn reschedule(&self) {
+        self.reschedule.notify_one();
+    }
+
+    /// A new account: when the schedule is on, its mail is checked right away.
+    pub fn account_added(&self) {
+        self.check_now.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.reschedule.notify_one();
+    }
+
+    fn update(&self, app: &AppHandle, f: impl FnOnce(&mut MailStatus)) {
+        let status = match self.status.lock() {
+            Ok(mut s) => {
+                f(&mut s);
+                s.clone()
+            }
+            Err(_) => return,
+        };
+        tray::show_mail(app, status.tray_line().as_deref());
+        let _ = app.emit("mail-status", status);
+    }
+
+    fn send(&self, event: TriageEvent) {
+        let _ = self.events.send(event);
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Fetches and triages new mail of every account; errors go to the events and the status.
+/// Returns false without doing anything when a run is already going (its events reach
+/// every subscriber).
+pub async fn run_once(app: &AppHandle) -> bool {
+    let runner = app.state::<Arc<MailRunner>>().inner().clone();
+    let Ok(_guard) = runner.run.try_lock() else {
+        return false;
+    };
+    let service = app.state::<Arc<Service>>().inner().clone();
+    runner.update(app, |s| {
+        s.running = true;
+        s.next_run = None;
+        s.done = 0;
+        s.total = 0;
+        s.last_error = None;
+    });
+    let (new, error) = match run_accounts(app, &runner, &service).await {
+        Ok((new, errors)) => (new, (!errors.is_empty()).then(|| errors.join("; "))),
+        Err(e) => {
+            runner.send(TriageEvent::Failed { message: e.to_string() });
+            (0, Some(e.to_string()))
+        }
+    };
+    runner.update(app, |s| {
+        s.running = false;
+        s.last_finished = Some(now_ms());
+        s.last_new = new;
+        s.last_error = error;
+    });
+    runner.send(TriageEvent::Finished);
+    true
+}
+
+/// The number of newly triaged messages, and each account's error (already sent).
+async fn run_accounts(app: &AppHandle, runner: &MailRunner, service: &Service) -> AppResult<(usize, Vec<String>)> {
+    let accounts: Vec<ImapAccount> = service.store.mail_accounts().await?;
+    if accounts.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let options: TriageOptions = service.store.get_setting(TRIAGE).await?.unwrap_or_default();
+    let triage = service.triage().await?;
+    let mut new = 0usize;
+    let mut errors = Vec::new();
+    for account in accounts {
+        runner.send(TriageEvent::Account {
+            name: account.name.clone(),
+        });
+        let result = sync_and_triage(&service.store, &triage, &account.name, false, |event| match event {
+            SyncEvent::Fetched(n) => runner.update(app, |s| s.total += n),
+            SyncEvent::Outcome(o) => match *o {
+                Ok(t) => {
+                    if !t.cached {
+                        new += 1;
+                        if options.notify_urgent && t.record.priority == Priority4::Urgent {
+                            notify::urgent_mail(t.from.as_deref(), &t.subject, &t.record.summary);
+                        }
+                    }
+                    runner.update(app, |s| s.done += 1);
+                    runner.send(TriageEvent::Record {
+                        cached: t.cached,
+                        item: Box::new(InboxItem {
+                            message_id: t.message_id,
+                            key: t.key,
+                            from: t.from,
+                            subject: t.subject,
+                            date: None,
+                            record: t.record,
+                            draft: t.draft,
+                        }),
+                    });
+                }
+                Err(f) => {
+                    runner.update(app, |s| s.done += 1);
+                    runner.send(TriageEvent::Failed {
+                        message: format!("{}: {}", f.source, f.error),
+                    });
+                }
+            },
+        })
+        .await;
+        match result {
+            Ok(report) => {
+                for m in report.malformed {
+                    runner.send(TriageEvent::Failed { message: m });
+                }
+                runner.send(TriageEvent::Done {
+                    account: account.name.clone(),
+                    fetched: report.fetched,
+                });
+            }
+            Err(e) => {
+                let message = format!("{}: {e}", account.name);
+                runner.send(TriageEvent::Failed {
+                    message: message.clone(),
+                });
+                errors.push(message);
+            }
+        }
+    }
+    Ok((new, errors))
+}
+
+/// How long until the next scheduled run; `None` when the schedule is off.
+async fn interval(service: &Service) -> Option<Duration> {
+    if let Some(secs) = std::env::var(EVERY_SECS_ENV).ok().and_then(|s| s.parse::<u64>().ok()) {
+        return (secs > 0).then(|| Duration::from_secs(secs));
+    }
+    let options: TriageOptions = service
+        .store
+        .get_setting(TRIAGE)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    (options.every_minutes > 0).then(|| Duration::from_secs(u64::from(options.every_minutes) * 60))
+}
+
+/// Runs triage every N minutes while accounts exist, and right after an account is added;
+/// a change of the setting restarts the wait.
+pub fn start_schedule(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        let runner = app.state::<Arc<MailRunner>>().inner().clone();
+        let service = app.state::<Arc<Service>>().inner().clone();
+        loop {
+            let wait = interval(&service).await;
+            let has_accounts = service
+                .store
+                .mail_accounts::<ImapAccount>()
+                .await
+                .map(|a| !a.is_empty())
+                .unwrap_or(false);
+            let next = wait.filter(|_| has_accounts);
+            runner.update(&app, |s| {
+                s.next_run = next.map(|d| now_ms() + d.as_millis() as i64);
+            });
+            let sleep = next.unwrap_or(Duration::from_secs(60));
+            tokio::select! {
+                _ = tokio::time::sleep(sleep) => {
+                    if next.is_some() {
+                        run_once(&app).await;
+                    }
+                }
+                _ = runner.reschedule.notified() => {
+                    let now = runner.check_now.swap(false, std::sync::atomic::Ordering::SeqCst);
+                    if now && interval(&service).await.is_some() {
+                        run_once(&app).await;
+                    }
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MailStatus;
+
+    #[test]
+    fn the_tray_line_shows_progress_only_while_running() {
+        let mut s = MailStatus::default();
+        assert_eq!(s.tray_line(), None);
+        s.running = true;
+        assert_eq!(s.tray_line().as_deref(), Some("Checking mail…"));
+        s.total = 12;
+        s.done = 3;
+        assert_eq!(s.tray_line().as_deref(), Some("Triaging mail: 3 of 12"));
+    }
+}
