@@ -6,7 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$root/corpus}
-stamp=$dest/.complete-v2
+stamp=$dest/.complete-v3
 if [[ -f $stamp ]]; then echo "$dest"; exit 0; fi
 mkdir -p "$dest"
 tmp=$(mktemp -d)
@@ -14,9 +14,9 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 echo "fetching the document corpus…" >&2
 # apt-get download writes as the _apt user when it can; a root-owned temp dir is fine.
-apt-get download -q debian-faq maint-guide debian-policy >&2 2>/dev/null || {
+apt-get download -q debian-faq maint-guide debian-policy libpython3.11-testsuite >&2 2>/dev/null || {
     apt-get update -q >&2
-    apt-get download -q debian-faq maint-guide debian-policy >&2
+    apt-get download -q debian-faq maint-guide debian-policy libpython3.11-testsuite >&2
 }
 for deb in ./*.deb; do dpkg-deb -x "$deb" pkg; done
 doc=pkg/usr/share/doc
@@ -43,5 +43,14 @@ for m in mail_parser-4.8.0/tests/mails/*; do
     cp "$m" "$dest/mail/$(basename "$m").eml"
 done
 cp mail_parser-4.8.0/LICENSE.txt "$dest/mail/LICENSE-mail-parser.txt"
+# CPython's email test messages (PSF license): real mail from mailing lists and mailers,
+# for the 64-message triage benchmark. A folder of their own: the tests use mail/.
+mkdir -p "$dest/mail-python"
+for m in pkg/usr/lib/python3.11/test/test_email/data/msg_*.txt; do
+    cp "$m" "$dest/mail-python/python-$(basename "$m" .txt).eml"
+done
+printf '%s\n' "CPython's Lib/test/test_email/data/msg_*.txt, from Debian's libpython3.11-testsuite" \
+    "package. Copyright Python Software Foundation; Python Software Foundation License" \
+    "Version 2 (https://docs.python.org/3/license.html)." >"$dest/mail-python/SOURCE.txt"
 touch "$stamp"
 echo "$dest"

@@ -211,7 +211,7 @@ pub async fn run(global: &Global, mut args: BenchArgs) -> Result<u8> {
     drop(engine);
 
     let report = Report {
-        model,
+        model: model.clone(),
         threads,
         batch_size: config.batch_size,
         flash_attention,
@@ -226,10 +226,74 @@ pub async fn run(global: &Global, mut args: BenchArgs) -> Result<u8> {
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(0);
+    } else {
+        print_table(&report);
     }
-    print_table(&report);
+    if args.all {
+        task_benches(global, &args, &model, threads).await?;
+    }
     Ok(0)
+}
+
+/// `--all`, after the engine rows: email triage of 64 files of real email (one at a time
+/// vs batched) and a long document's summary map, on the corpus of scripts/fetch-corpus.sh.
+async fn task_benches(global: &Global, args: &BenchArgs, model: &Path, threads: usize) -> Result<()> {
+    let corpus = bantam_core::paths::corpus_dir();
+    if !bantam_core::paths::corpus_complete(&corpus) {
+        eprintln!(
+            "no corpus at {}: run scripts/fetch-corpus.sh for the triage and summary rows",
+            corpus.display()
+        );
+        return Ok(());
+    }
+    let mut mails = Vec::new();
+    for (dir, prefix) in [("mail", "mail_test_"), ("mail-python", "python-")] {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(corpus.join(dir))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(prefix)))
+            .collect();
+        found.sort();
+        mails.extend(found);
+    }
+    // 66 files; 58 of them are mail (8 of CPython's are MIME fragments, refused).
+    mails.truncate(64);
+    println!();
+    eprintln!("email triage of {} files …", mails.len());
+    let engine = bantam_core::Engine::start(EngineConfig {
+        threads: Some(threads),
+        context_size: 2048,
+        parallel: 8,
+        chat_template: global.chat_template.clone(),
+        ..EngineConfig::new(model)
+    })
+    .await?;
+    crate::bench_models::triage(engine.clone(), &mails, args.json).await?;
+    engine.shutdown(std::time::Duration::ZERO).await;
+    println!();
+    let pdf = corpus.join("fhs-3.0.pdf");
+    eprintln!("summary map of {} …", pdf.display());
+    let config = EngineConfig {
+        threads: Some(threads),
+        context_size: 2048,
+        parallel: 4,
+        chat_template: global.chat_template.clone(),
+        ..EngineConfig::new(model)
+    };
+    let r = crate::bench_docs::summary(config, &pdf, 512).await?;
+    if args.json {
+        println!("{}", serde_json::json!({ "summary": r }));
+    } else {
+        println!(
+            "summary map of {} ({} chunks, {} slots): batched {:.1} s, one at a time {:.1} s — {:.2}x",
+            pdf.display(),
+            r.chunks,
+            r.slots,
+            r.batched_map_seconds,
+            r.sequential_map_seconds,
+            r.speedup
+        );
+    }
+    Ok(())
 }
 
 fn print_table(report: &Report) {

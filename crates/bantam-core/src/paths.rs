@@ -75,13 +75,24 @@ pub fn test_model() -> PathBuf {
     path
 }
 
+/// Where scripts/fetch-corpus.sh put the corpus: `BANTAM_CORPUS`, else `corpus/` in the
+/// source tree this was built from.
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("BANTAM_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus"))
+}
+
+/// Whether the corpus there is complete and current.
+pub fn corpus_complete(path: &Path) -> bool {
+    path.join(".complete-v3").is_file()
+}
+
 /// The document test corpus (`scripts/fetch-corpus.sh`), for tests and benchmarks.
 pub fn test_corpus() -> PathBuf {
-    let path = std::env::var_os("BANTAM_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus"));
+    let path = corpus_dir();
     assert!(
-        path.join(".complete-v2").is_file(),
+        corpus_complete(&path),
         "document corpus missing at {}: run scripts/fetch-corpus.sh",
         path.display()
     );
