@@ -243,6 +243,10 @@ fn new_context<'m>(
     })
 }
 
+/// A cached prefix shorter than this does not decide which slot a request takes: the
+/// few tokens saved are worth less than keeping busy slots together (see `choose_slot`).
+const MIN_REUSE: usize = 32;
+
 /// A request that passed preparation and waits for a slot.
 struct Prepared {
     id: u64,
@@ -554,21 +558,23 @@ impl Worker<'_> {
                         .flatten()
                 });
             let Some(pick) = pick else { return };
-            // The idle slot whose cache shares the longest prefix; least recently used on ties.
-            // A request that must not use the cache takes the slot it shares least with, so
-            // it does not evict a prefix someone else will reuse.
             let reuse = self.pending[pick].cache_prompt;
-            let candidate = self
+            let busy = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.active.is_some())
+                .map(|(i, _)| i);
+            let busy = busy.clone().min().zip(busy.max());
+            let idle: Vec<(usize, usize, u64)> = self
                 .slots
                 .iter()
                 .enumerate()
                 .filter(|(_, s)| s.active.is_none())
                 .map(|(i, s)| (i, common_prefix(&s.cache, &self.pending[pick].tokens), s.last_used))
-                .max_by(|a, b| {
-                    let by_prefix = if reuse { a.1.cmp(&b.1) } else { b.1.cmp(&a.1) };
-                    by_prefix.then(b.2.cmp(&a.2))
-                });
-            let Some((slot_index, common, _)) = candidate else {
+                .collect();
+            let candidate = choose_slot(&idle, busy, reuse);
+            let Some((slot_index, common)) = candidate else {
                 return;
             };
             let pending = &self.pending[pick];
@@ -800,6 +806,59 @@ impl Worker<'_> {
     }
 }
 
+/// The slot for a request, of the idle ones as (index, prefix shared with the request,
+/// last used): the one sharing the longest prefix worth reusing; on ties the one that keeps
+/// the busy slots (`busy`: lowest and highest index) closest together, then the least
+/// recently used. Closeness matters: llama.cpp's attention spans every KV stream between
+/// the lowest and the highest busy slot, so eight answers spread over sixteen slots cost
+/// up to twice the attention of eight side by side. A request that must not use the cache
+/// (`reuse` false) takes the slot it shares least with, so it does not evict a prefix
+/// someone else will reuse. Returns the index and the shared prefix.
+fn choose_slot(idle: &[(usize, usize, u64)], busy: Option<(usize, usize)>, reuse: bool) -> Option<(usize, usize)> {
+    let span_with = |i: usize| busy.map_or(1, |(lo, hi)| hi.max(i) - lo.min(i) + 1);
+    let worth = |common: usize| if common >= MIN_REUSE { common } else { 0 };
+    idle.iter()
+        .max_by(|a, b| {
+            let by_prefix = if reuse {
+                worth(a.1).cmp(&worth(b.1))
+            } else {
+                b.1.cmp(&a.1)
+            };
+            by_prefix.then(span_with(b.0).cmp(&span_with(a.0))).then(b.2.cmp(&a.2))
+        })
+        .map(|&(i, common, _)| (i, common))
+}
+
 fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::choose_slot;
+
+    fn idle(range: std::ops::Range<usize>) -> Vec<(usize, usize, u64)> {
+        // Slot i last used at tick 100 - i: the high slots are the least recently used.
+        range.map(|i| (i, 0, 100 - i as u64)).collect()
+    }
+
+    #[test]
+    fn busy_slots_stay_together_unless_a_prefix_is_worth_reusing() {
+        // Nothing busy: the least recently used.
+        assert_eq!(choose_slot(&idle(0..16), None, true), Some((15, 0)));
+        // Slots 4..=7 busy: next to them (3 and 8 both make the span five; 8 was used
+        // longer ago), not the least recently used far away.
+        let mut free: Vec<_> = idle(0..4);
+        free.extend(idle(8..16));
+        assert_eq!(choose_slot(&free, Some((4, 7)), true).map(|c| c.0), Some(8));
+        // A long shared prefix wins over closeness; a few shared tokens do not.
+        free[10].1 = 200; // slot 14
+        assert_eq!(choose_slot(&free, Some((4, 7)), true), Some((14, 200)));
+        free[10].1 = 5;
+        assert_eq!(choose_slot(&free, Some((4, 7)), true).map(|c| c.0), Some(8));
+        // Without reuse: the slot sharing least, then closeness.
+        free[10].1 = 200;
+        assert_ne!(choose_slot(&free, Some((4, 7)), false).map(|c| c.0), Some(14));
+        assert_eq!(choose_slot(&[], Some((0, 1)), true), None);
+    }
 }
