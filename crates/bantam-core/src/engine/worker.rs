@@ -244,7 +244,8 @@ fn new_context<'m>(
 }
 
 /// A cached prefix shorter than this does not decide which slot a request takes: the
-/// few tokens saved are worth less than keeping busy slots together (see `choose_slot`).
+/// few tokens saved (or kept for someone else) are worth less than keeping busy slots
+/// together (see `choose_slot`).
 const MIN_REUSE: usize = 32;
 
 /// A request that passed preparation and waits for a slot.
@@ -812,8 +813,8 @@ impl Worker<'_> {
 /// recently used. Closeness matters: llama.cpp's attention spans every KV stream between
 /// the lowest and the highest busy slot, so eight answers spread over sixteen slots cost
 /// up to twice the attention of eight side by side. A request that must not use the cache
-/// (`reuse` false) takes the slot it shares least with, so it does not evict a prefix
-/// someone else will reuse. Returns the index and the shared prefix.
+/// (`reuse` false) takes the slot whose prefix worth reusing is shortest, so it does not
+/// evict one someone else will reuse. Returns the index and the shared prefix.
 fn choose_slot(idle: &[(usize, usize, u64)], busy: Option<(usize, usize)>, reuse: bool) -> Option<(usize, usize)> {
     let span_with = |i: usize| busy.map_or(1, |(lo, hi)| hi.max(i) - lo.min(i) + 1);
     let worth = |common: usize| if common >= MIN_REUSE { common } else { 0 };
@@ -822,7 +823,7 @@ fn choose_slot(idle: &[(usize, usize, u64)], busy: Option<(usize, usize)>, reuse
             let by_prefix = if reuse {
                 worth(a.1).cmp(&worth(b.1))
             } else {
-                b.1.cmp(&a.1)
+                worth(b.1).cmp(&worth(a.1))
             };
             by_prefix.then(span_with(b.0).cmp(&span_with(a.0))).then(b.2.cmp(&a.2))
         })
@@ -856,9 +857,14 @@ mod tests {
         assert_eq!(choose_slot(&free, Some((4, 7)), true), Some((14, 200)));
         free[10].1 = 5;
         assert_eq!(choose_slot(&free, Some((4, 7)), true).map(|c| c.0), Some(8));
-        // Without reuse: the slot sharing least, then closeness.
+        // Without reuse: not the slot with a long prefix (someone may reuse it), and a few
+        // shared tokens do not scatter the batch.
         free[10].1 = 200;
-        assert_ne!(choose_slot(&free, Some((4, 7)), false).map(|c| c.0), Some(14));
+        assert_eq!(choose_slot(&free, Some((4, 7)), false).map(|c| c.0), Some(8));
+        free[10].1 = 0;
+        free[3].1 = 2; // slot 3
+        free[4].1 = 3; // slot 8
+        assert_eq!(choose_slot(&free, Some((4, 7)), false).map(|c| c.0), Some(8));
         assert_eq!(choose_slot(&[], Some((0, 1)), true), None);
     }
 }
