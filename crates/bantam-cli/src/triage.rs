@@ -131,7 +131,7 @@ pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
             Ok(m) => messages.push(m),
             Err(e) => {
                 failed += 1;
-                report_error(args.json, None, "malformed", &e.to_string());
+                report_error(args.json, Some(&e.location()), "malformed", &e.to_string());
             }
         }
     }

@@ -91,6 +91,11 @@ fn a_killed_triage_finishes_on_the_next_run_with_each_message_once() {
     );
     assert_eq!(errors.len(), 1, "only the Outlook .msg posing as .eml: {errors:?}");
     assert_eq!(errors[0]["error"]["kind"], "malformed");
+    let source = errors[0]["source"].as_str().expect("the error names its file");
+    assert!(
+        Path::new(source).starts_with(&maildir) && Path::new(source).is_file(),
+        "{source}"
+    );
     assert_eq!(out.status.code(), Some(1), "a failed message makes the exit code 1");
     for f in &first {
         let again = records.iter().find(|r| r["key"] == f["key"]).unwrap();

@@ -29,7 +29,7 @@ fn real_emails_parse_with_their_facts_and_a_bad_one_is_its_own_error() {
     let errors: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert_eq!(results.len(), 23);
     assert_eq!(errors.len(), 1, "{errors:?}");
-    assert!(matches!(errors[0], MailError::Malformed(m) if m.contains("mail_outlook_1")));
+    assert!(matches!(errors[0], MailError::Malformed { location, .. } if location.contains("mail_outlook_1")));
     assert!(ok.iter().all(|m| !m.key.is_empty()));
 
     let m = parse(&std::fs::read(named("mail_test_13.eml")).unwrap(), "13").unwrap();

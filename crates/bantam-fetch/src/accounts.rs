@@ -123,7 +123,7 @@ pub async fn sync_and_triage(
                 m.key = key;
                 messages.push(m);
             }
-            Err(e) => malformed.push(format!("{key}: {e}")),
+            Err(e) => malformed.push(e.to_string()),
         }
     }
     let mut report = SyncReport {

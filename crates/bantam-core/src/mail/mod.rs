@@ -20,8 +20,18 @@ pub enum MailError {
         #[source]
         source: std::io::Error,
     },
-    #[error("not an email: {0}")]
-    Malformed(String),
+    #[error("not an email: {location}: {reason}")]
+    Malformed { location: String, reason: String },
+}
+
+impl MailError {
+    /// Where the message came from (a file, or an account's folder and UID).
+    pub fn location(&self) -> String {
+        match self {
+            MailError::Read { path, .. } => path.display().to_string(),
+            MailError::Malformed { location, .. } => location.clone(),
+        }
+    }
 }
 
 /// One message, as triage sees it.
@@ -99,11 +109,15 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<MailMessage, MailError> {
     let message = MessageParser::default()
         .parse(bytes)
         .filter(|_| has_header)
-        .ok_or_else(|| MailError::Malformed(format!("{source}: no message headers could be read")))?;
+        .ok_or_else(|| MailError::Malformed {
+            location: source.to_string(),
+            reason: "no message headers could be read".into(),
+        })?;
     if message.from().is_none() && message.subject().is_none() && message.message_id().is_none() {
-        return Err(MailError::Malformed(format!(
-            "{source}: no From, Subject or Message-ID header"
-        )));
+        return Err(MailError::Malformed {
+            location: source.to_string(),
+            reason: "no From, Subject or Message-ID header".into(),
+        });
     }
     let (from_name, from_address) = message
         .from()
