@@ -174,8 +174,8 @@ async fn run_accounts(app: &AppHandle, runner: &MailRunner, service: &Service) -
     if accounts.is_empty() {
         return Ok((0, Vec::new()));
     }
-    let options: TriageOptions = service.store.get_setting(TRIAGE).await?.unwrap_or_default();
     let triage = service.triage().await?;
+    let notify_urgent = triage.options().notify_urgent;
     let mut new = 0usize;
     let mut errors = Vec::new();
     for account in accounts {
@@ -188,7 +188,7 @@ async fn run_accounts(app: &AppHandle, runner: &MailRunner, service: &Service) -
                 Ok(t) => {
                     if !t.cached {
                         new += 1;
-                        if options.notify_urgent && t.record.priority == Priority4::Urgent {
+                        if notify_urgent && t.record.priority == Priority4::Urgent {
                             notify::urgent_mail(t.from.as_deref(), &t.subject, &t.record.summary);
                         }
                     }
@@ -270,12 +270,16 @@ pub fn start_schedule(app: AppHandle) {
             runner.update(&app, |s| {
                 s.next_run = next.map(|d| now_ms() + d.as_millis() as i64);
             });
-            let sleep = next.unwrap_or(Duration::from_secs(60));
+            // Off, or no account: nothing to do until the settings or the accounts change.
+            let due = async {
+                match next {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                _ = tokio::time::sleep(sleep) => {
-                    if next.is_some() {
-                        run_once(&app).await;
-                    }
+                _ = due => {
+                    run_once(&app).await;
                 }
                 _ = runner.reschedule.notified() => {
                     let now = runner.check_now.swap(false, std::sync::atomic::Ordering::SeqCst);

@@ -620,16 +620,8 @@ async fn mail_is_triaged_on_a_schedule_with_urgent_notifications_and_reply_draft
            items.every(i => !i.querySelector('.badge.reply') || i.querySelector('.mail-draft pre'));",
     )
     .await;
-    let mut titles = Vec::new();
-    for _ in 0..40 {
-        titles = notifications.titles();
-        if !titles.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
     // One notification per urgent message (the rule's, and any the model found urgent),
-    // none for the rest.
+    // none for the rest. Notifications are sent as records finish; give the last a moment.
     let urgent = app
         .client
         .execute(
@@ -640,9 +632,17 @@ async fn mail_is_triaged_on_a_schedule_with_urgent_notifications_and_reply_draft
         .await
         .unwrap();
     let mut urgent: Vec<String> = serde_json::from_value(urgent).unwrap();
-    titles.sort();
     urgent.sort();
-    assert!(titles.contains(&"Urgent: Can we move Thursday's budget review to 3pm?".to_string()));
+    assert!(urgent.contains(&"Urgent: Can we move Thursday's budget review to 3pm?".to_string()));
+    let mut titles = Vec::new();
+    for _ in 0..40 {
+        titles = notifications.titles();
+        titles.sort();
+        if titles == urgent {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     assert_eq!(titles, urgent);
 
     // Every message that needs a reply has its draft; the others have none.

@@ -87,7 +87,7 @@ pub async fn triage_now(
     }
     let mut events = runner.subscribe();
     let mut run = tauri::async_runtime::spawn(async move { mail::run_once(&app).await });
-    let mut started = None;
+    let mut run_ended = false;
     loop {
         tokio::select! {
             event = events.recv() => match event {
@@ -97,11 +97,10 @@ pub async fn triage_now(
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
             },
-            ran = &mut run, if started.is_none() => {
-                let ran = ran.unwrap_or(false);
-                started = Some(ran);
+            ran = &mut run, if !run_ended => {
+                run_ended = true;
                 // Another run held the lock and has just ended: nothing more will come.
-                if !ran && !runner.status().running {
+                if !ran.unwrap_or(false) && !runner.status().running {
                     break;
                 }
             }

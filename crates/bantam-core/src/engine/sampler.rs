@@ -116,22 +116,16 @@ impl TokenSampler {
             None => LlamaToken(argmax(logits)),
             Some(chain) => pick(chain, candidates(logits)),
         };
-        let rejected = match self.grammar.as_mut() {
-            Some(grammar) => !allows(grammar, first, logits),
-            None => false,
-        };
-        let token = match self.grammar.as_mut() {
-            Some(grammar) if rejected => {
+        let mut token = first;
+        if let Some(grammar) = self.grammar.as_mut() {
+            if !allows(grammar, first, logits) {
                 let mut all = candidates(logits);
                 grammar.apply(&mut all);
-                match self.chain.as_mut() {
+                token = match self.chain.as_mut() {
                     None => best(&all),
                     Some(chain) => pick(chain, all),
-                }
+                };
             }
-            _ => first,
-        };
-        if let Some(grammar) = self.grammar.as_mut() {
             grammar.accept(token);
         }
         if let Some(chain) = self.chain.as_mut() {

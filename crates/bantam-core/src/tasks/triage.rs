@@ -235,6 +235,10 @@ impl TriageService {
         .map_err(|e| Error::Inference(format!("tokenizing panicked: {e}")))
     }
 
+    pub fn options(&self) -> &TriageOptions {
+        &self.options
+    }
+
     pub fn schema(&self) -> serde_json::Value {
         json!({
             "type": "object",
@@ -277,7 +281,12 @@ impl TriageService {
             if let Some(stored) = self.store.triage_of(id).await? {
                 match serde_json::from_str::<TriageRecord>(&stored.record) {
                     Ok(record) => {
-                        let draft = self.store.draft_of(id).await?;
+                        // Drafts exist only for mail that needs a reply.
+                        let draft = if record.needs_reply {
+                            self.store.draft_of(id).await?
+                        } else {
+                            None
+                        };
                         if draft.is_none() && self.wants_draft(&record) {
                             // Triaged before, the draft still to write (turned on since,
                             // or the run was stopped in between).
@@ -337,8 +346,12 @@ impl TriageService {
             if triaged.draft.is_none() {
                 match self.write_draft(m).await {
                     Ok(Some(body)) => {
-                        self.store.save_draft(id, &body, Some(&model)).await?;
-                        triaged.draft = self.store.draft_of(id).await?;
+                        triaged.draft = if self.store.save_draft(id, &body, Some(&model)).await? {
+                            Some(body)
+                        } else {
+                            // Another run wrote one first: its draft stands.
+                            self.store.draft_of(id).await?
+                        };
                     }
                     Ok(None) => {}
                     Err(e) => tracing::warn!("no reply draft for {}: {e}", m.key),
