@@ -35,4 +35,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo test"
 # Each test binary loads the model itself; two at a time fit two cores.
 cargo test --workspace --locked -- --test-threads=2
+step "criterion benches, once each"
+# Run once, not timed: catches a bench whose setup no longer holds (the sampler must
+# still produce the answer it is timed on).
+cargo test -p bantam-core --benches --locked
 step "all tests passed"

@@ -250,6 +250,26 @@ fn chunks_fit_the_real_tokenizer_and_keep_their_place() {
     }
     assert_eq!(chunks.first().and_then(|c| c.page_start), Some(1));
     assert_eq!(chunks.last().and_then(|c| c.page_end), Some(63));
+    // The document is tokenized once and slices counted by lookup; chunks come out
+    // nearly as full as when every candidate slice is tokenized on its own.
+    assert!(
+        tokenizer.token_starts(&pdf.text).is_some(),
+        "SmolLM2's pieces add up to the text"
+    );
+    struct SliceBySlice<'a>(&'a Tokenizer);
+    impl TokenCounter for SliceBySlice<'_> {
+        fn count(&self, text: &str) -> usize {
+            self.0.count(text)
+        }
+    }
+    let exact = chunker.chunk(&pdf, &SliceBySlice(&tokenizer));
+    assert!(exact.iter().all(|c| c.tokens <= 256));
+    assert!(
+        chunks.len() * 100 <= exact.len() * 105,
+        "{} chunks by lookup, {} slice by slice",
+        chunks.len(),
+        exact.len()
+    );
     assert!(chunks.windows(2).all(|w| w[0].page_start <= w[1].page_start));
 
     let html = read("debian-faq-basic-defs.en.html").extracted;

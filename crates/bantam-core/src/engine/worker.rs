@@ -174,6 +174,17 @@ impl Tokenizer {
         Ok(Self { model })
     }
 
+    /// A sampler over this vocabulary, as a request would get one (benchmarks drive it
+    /// with their own logits).
+    pub fn sampler(&self, sampling: &Sampling, constraint: Option<&Constraint>) -> Result<TokenSampler> {
+        TokenSampler::new(&self.model, sampling, constraint)
+    }
+
+    /// How many tokens the vocabulary has (the length of one position's logits).
+    pub fn vocab_size(&self) -> usize {
+        self.model.n_vocab() as usize
+    }
+
     pub fn tokenize(&self, text: &str) -> Vec<i32> {
         self.model
             .vocab()
@@ -187,6 +198,25 @@ impl Tokenizer {
 impl crate::ingest::TokenCounter for Tokenizer {
     fn count(&self, text: &str) -> usize {
         self.model.vocab().tokenize(text.as_bytes(), false, false).len()
+    }
+
+    /// From the tokens' own bytes; `None` when they do not add up to the text (tokenizers
+    /// that add a leading space or normalise).
+    fn token_starts(&self, text: &str) -> Option<Vec<usize>> {
+        let vocab = self.model.vocab();
+        let mut starts = Vec::new();
+        let mut at = 0;
+        let mut piece = Vec::with_capacity(32);
+        for token in vocab.tokenize(text.as_bytes(), false, false) {
+            piece.clear();
+            vocab.token_to_piece_into(token, &mut piece, false, None);
+            if text.as_bytes().get(at..at + piece.len()) != Some(piece.as_slice()) {
+                return None;
+            }
+            starts.push(at);
+            at += piece.len();
+        }
+        (at == text.len()).then_some(starts)
     }
 }
 
@@ -714,7 +744,7 @@ impl Worker<'_> {
         let n_ctx = self.n_ctx;
         let slot = &mut self.slots[i];
         let Some(active) = slot.active.as_mut() else { return };
-        let token = active.sampler.sample(&self.ctx, at);
+        let token = active.sampler.sample(self.ctx.get_logits_ith(at));
         let now = Instant::now();
         if active.first_token.is_none() {
             active.first_token = Some(now);

@@ -240,25 +240,7 @@ impl TriageService {
     }
 
     pub fn schema(&self) -> serde_json::Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "category": {"type": "string", "enum": self.options.categories},
-                "priority": {"type": "string", "enum": ["urgent", "high", "normal", "low"]},
-                "needs_reply": {"type": "boolean"},
-                "action_items": {"type": "array", "maxItems": 3, "items": {
-                    "type": "object",
-                    "properties": {
-                        "text": {"type": "string", "maxLength": 80},
-                        "due": {"type": ["string", "null"], "maxLength": 30}
-                    },
-                    "required": ["text", "due"]
-                }},
-                "summary": {"type": "string", "minLength": 1, "maxLength": 120},
-                "reason": {"type": "string", "minLength": 1, "maxLength": 100}
-            },
-            "required": ["category", "priority", "needs_reply", "action_items", "summary", "reason"]
-        })
+        schema(&self.options.categories)
     }
 
     /// Triages messages, calling `on_done` as each finishes (in finishing order). Messages
@@ -631,6 +613,29 @@ fn outcome(id: i64, m: &MailMessage, record: TriageRecord, cached: bool) -> Tria
         cached,
         draft: None,
     }
+}
+
+/// The JSON schema a triage answer is constrained to.
+pub fn schema(categories: &[String]) -> serde_json::Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "category": {"type": "string", "enum": categories},
+            "priority": {"type": "string", "enum": ["urgent", "high", "normal", "low"]},
+            "needs_reply": {"type": "boolean"},
+            "action_items": {"type": "array", "maxItems": 3, "items": {
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string", "maxLength": 80},
+                    "due": {"type": ["string", "null"], "maxLength": 30}
+                },
+                "required": ["text", "due"]
+            }},
+            "summary": {"type": "string", "minLength": 1, "maxLength": 120},
+            "reason": {"type": "string", "minLength": 1, "maxLength": 100}
+        },
+        "required": ["category", "priority", "needs_reply", "action_items", "summary", "reason"]
+    })
 }
 
 /// `Triage/Newsletter`: the folder a category goes to.
