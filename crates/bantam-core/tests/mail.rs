@@ -118,3 +118,21 @@ fn a_maildir_and_an_mbox_give_the_same_messages_as_the_files() {
     })
     .is_err());
 }
+
+#[test]
+fn a_reply_in_html_keeps_its_own_words_for_the_model_and_its_whole_text_for_the_user() {
+    // Gmail's shape: the answer, then the attribution and the old message in a blockquote.
+    let raw = "From: Ann <ann@example.org>\r\nTo: bob@example.org\r\nSubject: Re: Lunch\r\n\
+               Message-ID: <r1@example.org>\r\nIn-Reply-To: <q1@example.org>\r\n\
+               MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+               <div>Thursday works, see you at noon.</div><br>\
+               <div class=\"gmail_quote\">On Mon, 2 Jun 2025, Bob &lt;bob@example.org&gt; wrote:<br>\
+               <blockquote class=\"gmail_quote\"><p>Are you free for lunch this week? The usual place, \
+               or the new one by the station that everyone talks about?</p><p>Bob</p></blockquote></div>";
+    let m = parse(raw.as_bytes(), "reply").unwrap();
+    assert!(m.text.contains("Are you free for lunch"), "{}", m.text);
+    let new = bantam_core::mail::new_text(&m.text);
+    assert!(new.starts_with("Thursday works, see you at noon."), "{new}");
+    assert!(new.ends_with(bantam_core::mail::QUOTE_MARKER), "{new}");
+    assert!(!new.contains("lunch this week") && !new.contains("wrote:"), "{new}");
+}

@@ -4,10 +4,14 @@
 //! text through the same path as web pages. A malformed message is one error, never the
 //! end of a run.
 
+mod quotes;
+
 use std::path::{Path, PathBuf};
 
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
+
+pub use quotes::{new_text, QUOTE_MARKER};
 
 /// Longest body kept per message; triage reads the start of a mail, not all of it.
 const MAX_BODY_CHARS: usize = 20_000;

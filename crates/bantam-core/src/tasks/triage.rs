@@ -212,8 +212,10 @@ impl TriageService {
         }
     }
 
-    /// The start of the body, at most `body_tokens` tokens of it.
+    /// The start of the message's own text (quotes and signature left out, see
+    /// `mail::new_text`), at most `body_tokens` tokens of it.
     async fn body(&self, text: &str) -> Result<String> {
+        let text = crate::mail::new_text(text);
         let path = self.engine.info().path.clone();
         let tokenizer = self
             .tokenizer
