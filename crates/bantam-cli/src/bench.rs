@@ -146,7 +146,12 @@ pub async fn run(global: &Global, mut args: BenchArgs) -> Result<u8> {
         let engine = bantam_core::Engine::start(EngineConfig {
             threads: global.threads,
             context_size: global.ctx_size,
-            parallel: args.parallel.iter().copied().max().unwrap_or(8),
+            parallel: args
+                .parallel
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(bantam_core::tasks::triage::TriageOptions::default().window),
             ..EngineConfig::new(&model)
         })
         .await?;
@@ -259,10 +264,11 @@ async fn task_benches(global: &Global, args: &BenchArgs, model: &Path, threads: 
     mails.truncate(64);
     println!();
     eprintln!("email triage of {} files …", mails.len());
+    // As many slots as triage keeps requests in flight (`TriageOptions::window`).
     let engine = bantam_core::Engine::start(EngineConfig {
         threads: Some(threads),
         context_size: 2048,
-        parallel: 8,
+        parallel: bantam_core::tasks::triage::TriageOptions::default().window,
         chat_template: global.chat_template.clone(),
         ..EngineConfig::new(model)
     })

@@ -97,6 +97,49 @@ async fn the_second_turn_does_not_reprocess_the_history() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prefix_another_slot_holds_is_copied_not_computed_again() {
+    let engine = common::engine_with(|c| c.parallel = 2).await;
+    let system = ChatMessage::system(
+        "You are Bantam, a careful assistant on the user's own computer. Keep answers short, \
+         say when you are unsure, and never invent names, numbers or dates. "
+            .repeat(3),
+    );
+    let ask = |q: &str, max: usize| {
+        Request::chat(vec![system.clone(), ChatMessage::user(q)]).with_sampling(Sampling {
+            ignore_eos: true,
+            ..Sampling::greedy(max)
+        })
+    };
+    // One answer holds a slot, mid-generation, with the system prompt in its cache.
+    let mut long = engine.submit(ask("Count from one to one hundred.", 160)).unwrap();
+    loop {
+        match long.next().await.unwrap() {
+            Event::Token(_) => break,
+            Event::Started { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // So the next request takes the other, empty slot, and gets the system prompt's KV
+    // cache copied over instead of computing it.
+    let copied = engine.complete(ask("What is 2 + 2?", 12)).await.unwrap();
+    assert!(
+        copied.usage.cached_tokens > 100,
+        "only {} of {} prompt tokens came from the other slot",
+        copied.usage.cached_tokens,
+        copied.usage.prompt_tokens
+    );
+    long.collect().await.unwrap();
+    // The copy holds exactly what computing the prompt gives: the same answer.
+    engine.forget_prompts().await.unwrap();
+    let fresh = engine
+        .complete(ask("What is 2 + 2?", 12).without_prompt_cache())
+        .await
+        .unwrap();
+    assert_eq!(fresh.usage.cached_tokens, 0);
+    assert_eq!(copied.text, fresh.text);
+}
+
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 struct Triage {

@@ -616,6 +616,11 @@ impl Worker<'_> {
             };
             let Some(p) = self.pending.remove(pick) else { return };
             let common = self.trim_slot(slot_index, common);
+            let common = if p.cache_prompt {
+                self.copy_longer_prefix(slot_index, &p.tokens, common)
+            } else {
+                common
+            };
             self.tick += 1;
             let now = Instant::now();
             let _ = p.events.send(Event::Started {
@@ -664,6 +669,32 @@ impl Worker<'_> {
         };
         self.slots[index].cache.truncate(keep);
         keep
+    }
+
+    /// Another slot, busy or idle, may hold a longer start of this prompt than the chosen
+    /// one: the shared instructions of a batch of triage requests, a chat's system prompt.
+    /// Copying its KV cache is one memory copy; computing the tokens again is a forward
+    /// pass over them. Returns how much of the prompt the slot now holds.
+    fn copy_longer_prefix(&mut self, dst: usize, prompt: &[LlamaToken], common: usize) -> usize {
+        let limit = prompt.len().saturating_sub(1);
+        let best = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != dst)
+            .map(|(i, s)| (i, common_prefix(&s.cache, prompt).min(limit)))
+            .max_by_key(|&(_, shared)| shared);
+        let Some((src, shared)) = best.filter(|&(_, shared)| shared >= common + MIN_REUSE) else {
+            return common;
+        };
+        // Between KV streams llama.cpp copies the source's whole stream (before the next
+        // decode); the source's own tail is dropped from the copy right after.
+        let (from, to) = (self.slots[src].seq, self.slots[dst].seq);
+        if self.ctx.copy_kv_cache_seq(from, to, None, None).is_err() {
+            return common;
+        }
+        self.slots[dst].cache = self.slots[src].cache.clone();
+        self.trim_slot(dst, shared)
     }
 
     fn clear_slot(&mut self, index: usize) {
