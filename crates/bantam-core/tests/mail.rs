@@ -131,8 +131,13 @@ fn a_reply_in_html_keeps_its_own_words_for_the_model_and_its_whole_text_for_the_
                or the new one by the station that everyone talks about?</p><p>Bob</p></blockquote></div>";
     let m = parse(raw.as_bytes(), "reply").unwrap();
     assert!(m.text.contains("Are you free for lunch"), "{}", m.text);
-    let new = bantam_core::mail::new_text(&m.text);
+    let new = m.own_text();
     assert!(new.starts_with("Thursday works, see you at noon."), "{new}");
     assert!(new.ends_with(bantam_core::mail::QUOTE_MARKER), "{new}");
     assert!(!new.contains("lunch this week") && !new.contains("wrote:"), "{new}");
+
+    // A real Italian Outlook forward ("I: Ordine"): the forwarded order is the content.
+    let forward = parse(&std::fs::read(named("mail_test_7.eml")).unwrap(), "7").unwrap();
+    assert!(forward.text.contains("Inviato:"));
+    assert_eq!(forward.own_text(), forward.text);
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
 
-pub use quotes::{new_text, QUOTE_MARKER};
+pub use quotes::{is_forward, new_text, QUOTE_MARKER};
 
 /// Longest body kept per message; triage reads the start of a mail, not all of it.
 const MAX_BODY_CHARS: usize = 20_000;
@@ -77,6 +77,12 @@ pub struct BulkSignals {
 }
 
 impl MailMessage {
+    /// What the message itself says: a reply without the history it quotes and its
+    /// signature, a forward whole (see `new_text`).
+    pub fn own_text(&self) -> std::borrow::Cow<'_, str> {
+        new_text(&self.text, is_forward(&self.subject))
+    }
+
     /// The sender's domain, lowercased.
     pub fn sender_domain(&self) -> Option<String> {
         self.from_address

@@ -212,10 +212,10 @@ impl TriageService {
         }
     }
 
-    /// The start of the message's own text (quotes and signature left out, see
-    /// `mail::new_text`), at most `body_tokens` tokens of it.
-    async fn body(&self, text: &str) -> Result<String> {
-        let text = crate::mail::new_text(text);
+    /// The start of the message's own text (`MailMessage::own_text`: a reply's quotes and
+    /// signature left out), at most `body_tokens` tokens of it.
+    async fn body(&self, m: &MailMessage) -> Result<String> {
+        let text = m.own_text();
         let path = self.engine.info().path.clone();
         let tokenizer = self
             .tokenizer
@@ -348,7 +348,7 @@ impl TriageService {
     /// A short reply for the user to edit, as plain text; `None` when the model wrote
     /// nothing. Never sent anywhere: it is only stored.
     async fn write_draft(&self, m: &MailMessage) -> Result<Option<String>> {
-        let body = self.body(&m.text).await?;
+        let body = self.body(m).await?;
         let request = Request::chat(vec![
             ChatMessage::system(
                 "You draft a short, polite reply to an email for the user, who will edit it \
@@ -502,7 +502,7 @@ impl TriageService {
             }
         }
         prompt.push_str("\n<email>\n");
-        let body = self.body(&m.text).await?;
+        let body = self.body(m).await?;
         prompt.push_str(&neutralize(&email_text(m, &body)));
         prompt.push_str("\n</email>");
         let request = Request::chat(vec![
