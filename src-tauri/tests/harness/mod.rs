@@ -5,7 +5,7 @@
 //! `tauri-driver` on PATH or in `BANTAM_TAURI_DRIVER`. `scripts/test.sh` installs them.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -147,6 +147,7 @@ impl Desktop {
         let port = free_port();
         let native_port = free_port();
         let driver = std::env::var_os("BANTAM_TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
+        let log_path = self.home.path().join("driver.log");
         let mut child = Command::new(&driver);
         child
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
@@ -162,17 +163,18 @@ impl Desktop {
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
             .env_remove("WAYLAND_DISPLAY")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            // A file, not a pipe: nobody reads a pipe while the app runs, and once its
+            // buffer is full the app blocks on its next log line.
+            .stderr(std::fs::File::create(&log_path).expect("create the driver log"));
         for (name, value) in vars {
             match value {
                 Some(v) => child.env(name, v),
                 None => child.env_remove(name),
             };
         }
-        let mut child = child
+        let child = child
             .spawn()
             .unwrap_or_else(|e| panic!("{driver:?} starts ({e}); cargo install tauri-driver --version ^2"));
-        let stderr = child.stderr.take();
         let driver = Killed(child);
         let url = format!("http://127.0.0.1:{port}");
         let mut caps = serde_json::Map::new();
@@ -194,10 +196,7 @@ impl Desktop {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
                 Err(e) => {
-                    let mut log = String::new();
-                    if let Some(mut s) = stderr {
-                        let _ = s.read_to_string(&mut log);
-                    }
+                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
                     panic!("no WebDriver session: {e}\n{log}");
                 }
             }
