@@ -527,6 +527,16 @@ impl DocumentService {
         // The final pass and the metadata run side by side in the batch.
         let (summary, metadata) = tokio::join!(summary, metadata);
         let text = summary?;
+        let text = if has_prose(&text) {
+            text
+        } else {
+            // A tiny model sometimes answers with bare markup (`<section></section>`),
+            // echoing the tags the parts came in; its own part summaries, or the
+            // document's opening, say more than an empty summary.
+            tracing::warn!(document = id, output = %text, "the final pass wrote no prose; using the parts");
+            let single = doc.chunks.first().map(|c| c.text.as_str()).unwrap_or_default();
+            fallback_summary(&partials, single)
+        };
         self.store
             .save_summary(id, length.as_str(), &text, self.model())
             .await?;
@@ -789,6 +799,43 @@ fn final_prompt(name: &str, length: SummaryLength, content: &str, from_parts: bo
     vec![ChatMessage::system(SYSTEM), ChatMessage::user(user)]
 }
 
+/// Whether `text` has words outside markup tags.
+fn has_prose(text: &str) -> bool {
+    let mut rest = text;
+    let mut prose = String::new();
+    while let Some(open) = rest.find('<') {
+        prose.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let name_end = after.find(|c: char| !(c.is_alphanumeric() || "/_-".contains(c)));
+        match name_end.filter(|&i| after[i..].starts_with('>')) {
+            Some(i) => rest = &after[i + 1..],
+            None => {
+                prose.push('<');
+                rest = after;
+            }
+        }
+    }
+    prose.push_str(rest);
+    prose.chars().any(char::is_alphabetic)
+}
+
+/// The part summaries as paragraphs, or for a one-part document its first sentences.
+fn fallback_summary(partials: &[String], text: &str) -> String {
+    let parts: Vec<&str> = partials.iter().map(|s| s.trim()).filter(|s| has_prose(s)).collect();
+    if !parts.is_empty() {
+        return parts.join("\n\n");
+    }
+    let text = text.trim();
+    let mut end = text.len().min(400);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    match text[..end].rfind(". ") {
+        Some(dot) if end < text.len() => text[..=dot].to_string(),
+        _ => text[..end].to_string(),
+    }
+}
+
 fn numbered(summaries: &[String]) -> String {
     summaries
         .iter()
@@ -853,5 +900,30 @@ fn merge_metadata(
         pages: doc.pages.map(|p| p as usize),
         chunks,
         model: model.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fallback_summary, has_prose};
+
+    #[test]
+    fn bare_markup_is_not_a_summary_and_the_parts_stand_in() {
+        assert!(!has_prose("<section>\n</section>"));
+        assert!(!has_prose("  <summary/> "));
+        assert!(has_prose("<p>Debian is a free operating system.</p>"));
+        assert!(has_prose("If x < y then y > x."));
+        let parts = [
+            "Part one says A.".to_string(),
+            "<section></section>".to_string(),
+            "Part three says C.".into(),
+        ];
+        assert_eq!(
+            fallback_summary(&parts, "ignored"),
+            "Part one says A.\n\nPart three says C."
+        );
+        let long = format!("First sentence here. {}", "word ".repeat(200));
+        assert_eq!(fallback_summary(&[], &long), "First sentence here.");
+        assert_eq!(fallback_summary(&[], "Short text."), "Short text.");
     }
 }
