@@ -16,11 +16,13 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// Ports free right now, all different: the listeners are held until every port is
+/// chosen (two binds one after the other can get the same port back).
+fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().expect("a bound port").port())
 }
 
 struct Killed(Child);
@@ -144,10 +146,31 @@ impl Desktop {
     /// Like [`Desktop::launch`], with these variables set (`Some`) or unset (`None`);
     /// without `BANTAM_MODEL` the app starts on what its settings say.
     pub async fn launch_with(&self, vars: &[(&str, Option<String>)]) -> App {
-        let port = free_port();
-        let native_port = free_port();
-        let driver = std::env::var_os("BANTAM_TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
         let log_path = self.home.path().join("driver.log");
+        for attempt in 1..=3 {
+            let [port, native_port] = free_ports();
+            let driver = self.spawn_driver(vars, port, native_port, &log_path);
+            match connect(port, &log_path).await {
+                Ok(client) => {
+                    let app = App {
+                        client,
+                        _driver: driver,
+                    };
+                    // The session starts on the first webview, the hidden popup; tests
+                    // start in the main window.
+                    app.switch_to("Bantam").await;
+                    return app;
+                }
+                // Another process took a chosen port before the driver bound it.
+                Err(log) if log.contains("Unable to listen") && attempt < 3 => continue,
+                Err(log) => panic!("no WebDriver session: {log}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    fn spawn_driver(&self, vars: &[(&str, Option<String>)], port: u16, native_port: u16, log: &Path) -> Killed {
+        let driver = std::env::var_os("BANTAM_TAURI_DRIVER").unwrap_or_else(|| "tauri-driver".into());
         let mut child = Command::new(&driver);
         child
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
@@ -165,50 +188,47 @@ impl Desktop {
             .stdout(Stdio::null())
             // A file, not a pipe: nobody reads a pipe while the app runs, and once its
             // buffer is full the app blocks on its next log line.
-            .stderr(std::fs::File::create(&log_path).expect("create the driver log"));
+            .stderr(std::fs::File::create(log).expect("create the driver log"));
         for (name, value) in vars {
             match value {
                 Some(v) => child.env(name, v),
                 None => child.env_remove(name),
             };
         }
-        let child = child
-            .spawn()
-            .unwrap_or_else(|e| panic!("{driver:?} starts ({e}); cargo install tauri-driver --version ^2"));
-        let driver = Killed(child);
-        let url = format!("http://127.0.0.1:{port}");
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": env!("CARGO_BIN_EXE_bantam-app") }),
-        );
-        caps.insert("browserName".into(), "wry".into());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let client = loop {
-            match ClientBuilder::new(HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+        Killed(
+            child
+                .spawn()
+                .unwrap_or_else(|e| panic!("{driver:?} starts ({e}); cargo install tauri-driver --version ^2")),
+        )
+    }
+}
+
+/// A WebDriver session with the app behind the driver on `port`; the driver's log when
+/// none starts within 30 s, or as soon as the log says a port was taken.
+async fn connect(port: u16, log: &Path) -> Result<Client, String> {
+    let url = format!("http://127.0.0.1:{port}");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": env!("CARGO_BIN_EXE_bantam-app") }),
+    );
+    caps.insert("browserName".into(), "wry".into());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return Ok(c),
+            Err(e) => {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                if Instant::now() >= deadline || text.contains("Unable to listen") {
+                    return Err(format!("{e}\n{text}"));
                 }
-                Err(e) => {
-                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                    panic!("no WebDriver session: {e}\n{log}");
-                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
-        };
-        let app = App {
-            client,
-            _driver: driver,
-        };
-        // The session starts on the first webview, the hidden popup; tests start in the
-        // main window.
-        app.switch_to("Bantam").await;
-        app
+        }
     }
 }
 
