@@ -133,8 +133,7 @@ fn is_signature(line: &str) -> bool {
 /// or its header block ("From: …" then "Sent: …" within two lines, bold markers and a
 /// rule above it allowed).
 fn is_original_message(line: &str, next: &[&str]) -> bool {
-    let squeezed: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-    if squeezed.eq_ignore_ascii_case("-----OriginalMessage-----") {
+    if line.starts_with("---") && line.trim_matches('-').trim().eq_ignore_ascii_case("Original Message") {
         return true;
     }
     let label = |l: &str, labels: &[&str]| {
@@ -172,6 +171,8 @@ mod tests {
         let outlook = "Approved.\n\n-----Original Message-----\nFrom: Bob\nSent: Monday\n\nPlease approve.";
         let approved = format!("Approved.\n\n{QUOTE_MARKER}");
         assert_eq!(new_text(outlook, false), approved);
+        let spaced = outlook.replace("-----Original Message-----", "----- Original Message -----");
+        assert_eq!(new_text(&spaced, false), approved);
         let rule = format!("Approved.\n\n{}\nFrom: Bob\nSent: Monday", "_".repeat(32));
         assert_eq!(new_text(&rule, false), approved);
         // Italian Outlook, bold labels as html-to-text writes them.

@@ -826,10 +826,7 @@ fn fallback_summary(partials: &[String], text: &str) -> String {
         return parts.join("\n\n");
     }
     let text = text.trim();
-    let mut end = text.len().min(400);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = text.floor_char_boundary(400);
     match text[..end].rfind(". ") {
         Some(dot) if end < text.len() => text[..=dot].to_string(),
         _ => text[..end].to_string(),

@@ -685,10 +685,7 @@ fn cut_to_tokens(text: &str, max: usize, count: impl Fn(&str) -> usize) -> usize
             return end;
         }
         // Shrink in proportion, a little more to converge in a step or two.
-        let mut next = (end as f64 * max as f64 / n as f64 * 0.95) as usize;
-        while !text.is_char_boundary(next) {
-            next -= 1;
-        }
+        let mut next = text.floor_char_boundary((end as f64 * max as f64 / n as f64 * 0.95) as usize);
         if let Some(space) = text[..next].rfind(char::is_whitespace).filter(|&s| s * 10 >= next * 9) {
             next = space;
         }
