@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod error;
 pub mod mail;
+pub mod running;
 pub mod service;
 pub mod shell;
 
@@ -22,7 +23,7 @@ struct TrayAvailable(AtomicBool);
 
 pub fn quit(app: &AppHandle) {
     let service = app.state::<Arc<Service>>().inner().clone();
-    tauri::async_runtime::block_on(service.cancel_all());
+    service.cancel_all();
     app.exit(0);
 }
 

@@ -7,14 +7,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bantam_core::store::settings::keys::TRIAGE;
-use bantam_core::tasks::triage::{Priority4, TriageOptions, TriageRecord};
-use bantam_fetch::accounts::{sync_and_triage, SyncEvent};
+use bantam_core::tasks::triage::{InboxEntry, Priority4, SyncEvent, SyncOptions, TriageOptions};
+use bantam_fetch::accounts::ImapMailbox;
 use bantam_fetch::imap::ImapAccount;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{broadcast, watch, Notify};
 
 use crate::error::AppResult;
+use crate::running::{Stop, Work};
 use crate::service::Service;
 use crate::shell::{notify, tray};
 
@@ -22,21 +23,10 @@ use crate::shell::{notify, tray};
 pub const EVERY_SECS_ENV: &str = "BANTAM_MAIL_EVERY_SECS";
 
 #[derive(Serialize, Clone)]
-pub struct InboxItem {
-    pub message_id: i64,
-    pub key: String,
-    pub from: Option<String>,
-    pub subject: String,
-    pub date: Option<String>,
-    pub record: TriageRecord,
-    pub draft: Option<String>,
-}
-
-#[derive(Serialize, Clone)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TriageEvent {
     Account { name: String },
-    Record { item: Box<InboxItem>, cached: bool },
+    Record { item: Box<InboxEntry>, cached: bool },
     Failed { message: String },
     Done { account: String, fetched: usize },
     Finished,
@@ -168,7 +158,9 @@ pub async fn run_once(app: &AppHandle) -> bool {
     true
 }
 
-/// The number of newly triaged messages, and each account's error (already sent).
+/// The number of newly triaged messages, and each account's error (already sent). The
+/// run is tracked as [`Work::Triage`]: Quit (or a newer run) stops it between or inside
+/// accounts, keeping what was triaged.
 async fn run_accounts(app: &AppHandle, runner: &MailRunner, service: &Service) -> AppResult<(usize, Vec<String>)> {
     let accounts: Vec<ImapAccount> = service.store.mail_accounts().await?;
     if accounts.is_empty() {
@@ -176,55 +168,76 @@ async fn run_accounts(app: &AppHandle, runner: &MailRunner, service: &Service) -
     }
     let triage = service.triage().await?;
     let notify_urgent = triage.options().notify_urgent;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ticket = service.running().track(Work::Triage, Stop::Signal(stop_tx));
     let mut new = 0usize;
     let mut errors = Vec::new();
     for account in accounts {
+        if *stop_rx.borrow() {
+            break;
+        }
         runner.send(TriageEvent::Account {
             name: account.name.clone(),
         });
-        let result = sync_and_triage(&service.store, &triage, &account.name, false, |event| match event {
-            SyncEvent::Fetched(n) => runner.update(app, |s| s.total += n),
-            SyncEvent::Outcome(o) => match *o {
-                Ok(t) => {
-                    if !t.cached {
-                        new += 1;
-                        if notify_urgent && t.record.priority == Priority4::Urgent {
-                            notify::urgent_mail(t.from.as_deref(), &t.subject, &t.record.summary);
-                        }
-                    }
-                    runner.update(app, |s| s.done += 1);
-                    runner.send(TriageEvent::Record {
-                        cached: t.cached,
-                        item: Box::new(InboxItem {
-                            message_id: t.message_id,
-                            key: t.key,
-                            from: t.from,
-                            subject: t.subject,
-                            date: None,
-                            record: t.record,
-                            draft: t.draft,
-                        }),
-                    });
-                }
-                Err(f) => {
-                    runner.update(app, |s| s.done += 1);
-                    runner.send(TriageEvent::Failed {
-                        message: format!("{}: {}", f.source, f.error),
-                    });
-                }
-            },
-        })
-        .await;
-        match result {
-            Ok(report) => {
-                for m in report.malformed {
-                    runner.send(TriageEvent::Failed { message: m });
-                }
-                runner.send(TriageEvent::Done {
-                    account: account.name.clone(),
-                    fetched: report.fetched,
+        let mut mailbox = match ImapMailbox::open(&service.store, &account.name).await {
+            Ok(m) => m,
+            Err(e) => {
+                let message = format!("{}: {e}", account.name);
+                runner.send(TriageEvent::Failed {
+                    message: message.clone(),
                 });
+                errors.push(message);
+                continue;
             }
+        };
+        let options = SyncOptions {
+            sequential: false,
+            file_routes: account.move_to_route,
+        };
+        let mut stop = stop_rx.clone();
+        let stopped = async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        };
+        let result = triage
+            .sync(&mut mailbox, options, stopped, |event| match event {
+                SyncEvent::Fetched(n) => runner.update(app, |s| s.total += n),
+                SyncEvent::Unreadable(e) => runner.send(TriageEvent::Failed { message: e.to_string() }),
+                SyncEvent::Outcome(o) => match *o {
+                    Ok(t) => {
+                        if !t.cached {
+                            new += 1;
+                            if notify_urgent && t.record.priority == Priority4::Urgent {
+                                notify::urgent_mail(t.from.as_deref(), &t.subject, &t.record.summary);
+                            }
+                        }
+                        runner.update(app, |s| s.done += 1);
+                        runner.send(TriageEvent::Record {
+                            cached: t.cached,
+                            item: Box::new(InboxEntry {
+                                message_id: t.message_id,
+                                key: t.key,
+                                from: t.from,
+                                subject: t.subject,
+                                date: None,
+                                record: t.record,
+                                draft: t.draft,
+                            }),
+                        });
+                    }
+                    Err(f) => {
+                        runner.update(app, |s| s.done += 1);
+                        runner.send(TriageEvent::Failed {
+                            message: format!("{}: {}", f.source, f.error),
+                        });
+                    }
+                },
+            })
+            .await;
+        match result {
+            Ok(report) => runner.send(TriageEvent::Done {
+                account: account.name.clone(),
+                fetched: report.fetched,
+            }),
             Err(e) => {
                 let message = format!("{}: {e}", account.name);
                 runner.send(TriageEvent::Failed {
@@ -234,6 +247,7 @@ async fn run_accounts(app: &AppHandle, runner: &MailRunner, service: &Service) -
             }
         }
     }
+    service.running().finished(ticket);
     Ok((new, errors))
 }
 

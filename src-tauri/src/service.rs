@@ -5,15 +5,17 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bantam_core::catalog::default_model;
-use bantam_core::engine::{Canceller, EngineLoad};
+use bantam_core::engine::EngineLoad;
+use bantam_core::models::ModelLibrary;
 use bantam_core::paths::DataDir;
 use bantam_core::tasks::documents::{DocumentOptions, DocumentService};
+use bantam_core::tasks::triage::{TriageBook, TriageService};
 use bantam_core::{Engine, EngineConfig, Store};
 use serde::Serialize;
 use tokio::sync::RwLock;
 
 use crate::error::{AppError, AppResult};
+use crate::running::Running;
 
 /// What the tray tooltip and the windows show.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -73,15 +75,10 @@ pub struct Service {
     pub store: Store,
     slot: RwLock<EngineSlot>,
     listener: std::sync::RwLock<Option<Listener>>,
-    /// Answers being written, by conversation id, so Stop can reach them.
-    pub running: tokio::sync::Mutex<std::collections::HashMap<i64, Canceller>>,
-    /// The document service for the loaded engine (its tokenizer is loaded once), keyed by
-    /// the engine's load generation.
-    documents: tokio::sync::Mutex<Option<(u64, DocumentService)>>,
+    /// What the user can stop: answers, summaries, the mail run.
+    running: Running,
     /// Unfinished summaries are resumed once, on the first successful load.
     resumed: std::sync::atomic::AtomicBool,
-    /// Summaries being made, by run id, so the page can cancel them.
-    pub summaries: std::sync::Mutex<std::collections::HashMap<u64, tokio::task::AbortHandle>>,
     /// `BANTAM_MODEL` given at start-up: wins over settings until a model is picked in
     /// the app.
     model_override: std::sync::Mutex<Option<PathBuf>>,
@@ -111,9 +108,7 @@ impl Service {
             }),
             listener: std::sync::RwLock::new(None),
             running: Default::default(),
-            documents: Default::default(),
             resumed: Default::default(),
-            summaries: Default::default(),
             model_override: std::sync::Mutex::new(model_override),
             downloads: std::sync::OnceLock::new(),
         }))
@@ -152,43 +147,39 @@ impl Service {
         let slot = self.slot.read().await;
         match (&slot.engine, &slot.state) {
             (Some(engine), _) => Ok(engine.clone()),
-            (None, EngineState::Loading { .. }) => Err(AppError::msg("the model is still loading")),
-            (None, EngineState::Paused { .. }) => Err(AppError::msg("the model is paused: resume it from the tray")),
-            (None, EngineState::Error { message, .. }) => {
-                Err(AppError::msg(format!("the model failed to load: {message}")))
-            }
-            (None, _) => Err(AppError::msg("no model chosen: pick one in Settings")),
+            (None, EngineState::Loading { .. }) => Err(AppError::ModelLoading),
+            (None, EngineState::Paused { .. }) => Err(AppError::ModelPaused),
+            (None, EngineState::Error { message, .. }) => Err(AppError::ModelFailed(message.clone())),
+            (None, _) => Err(AppError::NoModel),
         }
     }
 
     /// Documents over the current engine.
     pub async fn documents(&self) -> AppResult<DocumentService> {
-        let engine = self.engine().await?;
-        let generation = self.slot.read().await.generation;
-        let mut cached = self.documents.lock().await;
-        if let Some((g, service)) = cached.as_ref() {
-            if *g == generation {
-                return Ok(service.clone());
-            }
-        }
-        let service = DocumentService::new(engine, self.store.clone(), DocumentOptions::default()).await?;
-        *cached = Some((generation, service.clone()));
-        Ok(service)
+        Ok(DocumentService::new(
+            self.engine().await?,
+            self.store.clone(),
+            DocumentOptions::default(),
+        ))
+    }
+
+    /// The triage record book: rules, corrections, the Inbox. Needs no model.
+    pub async fn triage_book(&self) -> AppResult<TriageBook> {
+        Ok(TriageBook::open(&self.store).await?)
     }
 
     /// Triage over the current engine, with the user's categories and rules.
-    pub async fn triage(&self) -> AppResult<bantam_core::tasks::triage::TriageService> {
+    pub async fn triage(&self) -> AppResult<TriageService> {
         let engine = self.engine().await?;
-        let options = self
-            .store
-            .get_setting(bantam_core::store::settings::keys::TRIAGE)
-            .await?
-            .unwrap_or_default();
-        Ok(bantam_core::tasks::triage::TriageService::new(
-            engine,
-            self.store.clone(),
-            options,
-        ))
+        Ok(TriageService::new(engine, self.triage_book().await?))
+    }
+
+    pub fn library(&self) -> ModelLibrary {
+        ModelLibrary::new(self.store.clone(), self.data.models_dir())
+    }
+
+    pub fn running(&self) -> &Running {
+        &self.running
     }
 
     /// The download queue (started on first use, on the app's runtime).
@@ -228,7 +219,7 @@ impl Service {
         if let Some(p) = override_path {
             return Ok(Some(p));
         }
-        Ok(default_model(&self.store, &self.data.models_dir()).await?)
+        Ok(self.library().model_to_load().await?)
     }
 
     /// Publishes a finished load, unless a newer (re)load or a pause superseded it.
@@ -369,10 +360,9 @@ impl Service {
         }
     }
 
-    pub async fn cancel_all(&self) {
-        for (_, c) in self.running.lock().await.drain() {
-            c.cancel();
-        }
+    /// Quit: every answer, summary and mail run stops.
+    pub fn cancel_all(&self) {
+        self.running.cancel_all();
     }
 }
 

@@ -173,7 +173,7 @@ async fn dropped_files_are_summarized_with_progress_and_metadata() {
     assert!(app.text("#doc-detail").await.contains("Drop files to summarize"));
     assert!(app.text("#doc-list").await.contains("No documents yet"));
 
-    let corpus = bantam_core::paths::test_corpus();
+    let corpus = bantam_testkit::test_corpus();
     let good = corpus.join("debian-faq-basic-defs.en.html");
     let bad = desktop.data_dir().join("quarterly-report.pdf");
     std::fs::create_dir_all(desktop.data_dir()).unwrap();
@@ -266,7 +266,7 @@ fn renamed_model(name: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_user_sees_what_fits_downloads_a_model_and_switches_between_models() {
-    use bantam_fetch::testkit::{FileServer, ServeOptions};
+    use bantam_testkit::{FileServer, ServeOptions};
     use std::collections::HashMap;
     use std::sync::Arc;
     let _serial = SERIAL.lock().await;
@@ -426,9 +426,9 @@ async fn a_new_user_sees_what_fits_downloads_a_model_and_switches_between_models
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected() {
-    use bantam_fetch::testkit::Dovecot;
+    use bantam_testkit::Dovecot;
     let _serial = SERIAL.lock().await;
-    let corpus = bantam_core::paths::test_corpus().join("mail");
+    let corpus = bantam_testkit::test_corpus().join("mail");
     let mut seed: Vec<Vec<u8>> = ["mail_test_13", "mail_test_16", "mail_test_19"]
         .iter()
         .map(|n| std::fs::read(corpus.join(format!("{n}.eml"))).unwrap())
@@ -503,7 +503,7 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
 
 /// Adds the server's account in Settings: a wrong password first (refused), then the
 /// right one; the server has `messages` messages.
-async fn add_account(app: &harness::App, server: &bantam_fetch::testkit::Dovecot, messages: usize) {
+async fn add_account(app: &harness::App, server: &bantam_testkit::Dovecot, messages: usize) {
     app.click("#open-settings").await;
     app.type_into("#acc-name", "work").await;
     app.type_into("#acc-host", "localhost").await;
@@ -534,9 +534,9 @@ async fn add_account(app: &harness::App, server: &bantam_fetch::testkit::Dovecot
 async fn mail_is_triaged_on_a_schedule_with_urgent_notifications_and_reply_drafts() {
     use bantam_core::store::settings::keys::TRIAGE;
     use bantam_core::tasks::triage::{Priority4, Rule, RuleField, TriageOptions};
-    use bantam_fetch::testkit::Dovecot;
+    use bantam_testkit::Dovecot;
     let _serial = SERIAL.lock().await;
-    let corpus = bantam_core::paths::test_corpus().join("mail");
+    let corpus = bantam_testkit::test_corpus().join("mail");
     let fixture = |name: &str| {
         std::fs::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -12,8 +12,7 @@ import {
 } from "./api";
 import { documentMarkdown, fraction, relativeTime } from "./format";
 import { renderMarkdown } from "./markdown";
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+import { $ } from "./dom";
 
 /** One summary being made (or just made) in this window. */
 interface Job {

@@ -4,8 +4,7 @@
 // schedule does the same in the background and the list follows its progress.
 import { api, errorText, type ImapAccount, type InboxItem, type InboxView, type MailPriority, type MailStatus } from "./api";
 import { mailStatusLine } from "./format";
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+import { $ } from "./dom";
 const PRIORITIES: MailPriority[] = ["urgent", "high", "normal", "low"];
 
 let view: InboxView | null = null;

@@ -10,8 +10,7 @@ import {
   type Task,
 } from "./api";
 import { downloadLine, fitLabel, fraction, humanBytes } from "./format";
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+import { $ } from "./dom";
 
 const TASKS: { task: Task; label: string }[] = [
   { task: "chat", label: "Chat and quick ask" },

@@ -2,8 +2,7 @@ import { api, errorText, type ChatEvent } from "./api";
 import { Recall, statsLine, statusLine } from "./format";
 import { renderMarkdown } from "./markdown";
 import { applyTheme } from "./theme";
-
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+import { $ } from "./dom";
 const input = $<HTMLInputElement>("ask-input");
 const answer = $("answer");
 const RECALL_KEY = "bantam.popup.recall";

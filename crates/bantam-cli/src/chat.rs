@@ -175,7 +175,7 @@ async fn repl(ctx: &Context, chat: &ChatService, mut conversation: Option<i64>, 
         "Bantam · {} ({}, {}) · {HELP}",
         info.name,
         info.quantization,
-        human_params(info.parameters)
+        bantam_core::units::human_params(info.parameters)
     );
     if let Some(id) = conversation {
         let c = ctx.store.conversation(id).await?;
@@ -241,5 +241,3 @@ fn read_question(editor: &mut rustyline::DefaultEditor) -> Result<Option<String>
         }
     }
 }
-
-pub use bantam_core::catalog::human_params;

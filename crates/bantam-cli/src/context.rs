@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
-use bantam_core::catalog::default_model;
+use bantam_core::models::ModelLibrary;
 use bantam_core::paths::DataDir;
 use bantam_core::{Engine, EngineConfig, Store};
 
@@ -36,14 +36,26 @@ impl Context {
         if let Some(path) = &self.global.model {
             return Ok(path.clone());
         }
-        default_model(&self.store, &self.data.models_dir())
-            .await?
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no model configured: pass --model PATH, set BANTAM_MODEL, or run \
+        self.library().model_to_load().await?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "no model configured: pass --model PATH, set BANTAM_MODEL, or run \
                  `bantam models import PATH --default` (models/fetch-test-model.sh fetches a small one)"
-                )
-            })
+            )
+        })
+    }
+
+    /// What `bantam bench` and `bantam eval` run on.
+    pub async fn bench_setup(&self) -> Result<bantam_bench::Setup> {
+        Ok(bantam_bench::Setup {
+            model: self.model_path().await?,
+            threads: self.global.threads,
+            ctx_size: self.global.ctx_size,
+            chat_template: self.global.chat_template.clone(),
+        })
+    }
+
+    pub fn library(&self) -> ModelLibrary {
+        ModelLibrary::new(self.store.clone(), self.data.models_dir())
     }
 
     pub async fn engine(&self) -> Result<Engine> {

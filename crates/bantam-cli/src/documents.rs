@@ -109,8 +109,7 @@ async fn service(ctx: &Context, flags: &DocumentFlags, sequential: bool) -> Resu
             map_concurrency: sequential.then_some(1),
             ..DocumentOptions::default()
         },
-    )
-    .await?)
+    ))
 }
 
 fn error_json(file: &std::path::Path, err: &bantam_core::Error) -> serde_json::Value {

@@ -3,13 +3,9 @@
 //! the README (0 ok, 1 error, 2 usage, 3 model problem, 4 not found, 130 interrupted).
 
 mod accounts;
-mod bench;
-mod bench_docs;
-mod bench_models;
 mod chat;
 mod context;
 mod documents;
-mod eval;
 mod history;
 mod models;
 mod pull;
@@ -85,9 +81,10 @@ pub enum Command {
     Triage(triage::TriageArgs),
     /// Accuracy of a task against labeled data
     #[command(subcommand)]
-    Eval(eval::EvalCommand),
-    /// Prefill and decode speed, optionally next to llama.cpp's llama-bench
-    Bench(bench::BenchArgs),
+    Eval(bantam_bench::eval::EvalCommand),
+    /// Speed: the engine next to llama.cpp's own tools, the tasks, downloads, the memory fit
+    #[command(subcommand)]
+    Bench(bantam_bench::BenchCommand),
 }
 
 /// Exit codes scripts can rely on.
@@ -136,8 +133,18 @@ fn main() -> ExitCode {
             Command::Documents(cmd) => documents::documents(&cli.global, cmd).await,
             Command::Triage(args) => triage::run(&cli.global, args).await,
             Command::Accounts(cmd) => accounts::run(&cli.global, cmd).await,
-            Command::Eval(cmd) => eval::run(&cli.global, cmd).await,
-            Command::Bench(args) => bench::run(&cli.global, args).await,
+            Command::Eval(cmd) => {
+                let setup = context::Context::open(&cli.global).await?.bench_setup().await?;
+                bantam_bench::eval::run(&setup, cmd).await
+            }
+            Command::Bench(cmd) => {
+                let setup = if cmd.needs_model() {
+                    Some(context::Context::open(&cli.global).await?.bench_setup().await?)
+                } else {
+                    None
+                };
+                bantam_bench::run(cmd, setup).await
+            }
         }
     });
     match result {

@@ -3,15 +3,14 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use bantam_core::catalog::{catalog, listing};
-use bantam_core::engine::inspect_model;
-use bantam_core::fit::{Budget, Fit};
+use bantam_core::engine::gpus;
 use bantam_core::hardware::Hardware;
-use bantam_core::store::settings::{keys, TaskModels};
+use bantam_core::models::fit::{Budget, Fit};
+use bantam_core::models::gguf::GgufHeader;
+use bantam_core::units::{human_bytes, human_params};
 use bantam_fetch::MIRROR_ENV;
 use clap::Subcommand;
 
-use crate::chat::human_params;
 use crate::context::Context;
 use crate::Global;
 
@@ -74,16 +73,17 @@ pub enum ModelsCommand {
 
 pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
     let ctx = Context::open(global).await?;
-    let default: Option<PathBuf> = ctx.store.get_setting(keys::DEFAULT_MODEL).await?;
+    let library = ctx.library();
+    let default = library.default_model().await?;
     let budget = Budget {
         context_size: global.ctx_size,
         ..Budget::default()
     };
     match cmd {
         ModelsCommand::List { json } => {
-            let hw = Hardware::detect();
+            let hw = Hardware::detect(gpus());
             let mirror = std::env::var_os(MIRROR_ENV).is_some_and(|m| !m.is_empty());
-            let rows = listing(&ctx.store, &ctx.data.models_dir(), &hw, &budget, mirror).await?;
+            let rows = library.listing(&hw, &budget, mirror).await?;
             if json {
                 println!("{}", serde_json::to_string(&rows)?);
             } else {
@@ -129,7 +129,7 @@ pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
             }
         }
         ModelsCommand::Hardware { json } => {
-            let hw = Hardware::detect();
+            let hw = Hardware::detect(gpus());
             if json {
                 println!("{}", serde_json::to_string(&hw)?);
             } else {
@@ -160,21 +160,14 @@ pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
         }
         ModelsCommand::Downloads { json, clear } => return crate::pull::downloads(&ctx, json, clear).await,
         ModelsCommand::Use { target, task } => {
-            let path = resolve_model(&ctx, &target)?;
-            let info = inspect_model(&path).await?;
-            ctx.store.upsert_model(&path, &info).await?;
+            let path = library.resolve(&target)?;
             match task {
                 None => {
-                    ctx.store.set_setting(keys::DEFAULT_MODEL, &path).await?;
-                    eprintln!("default model: {}", path.display());
+                    let (model, _) = library.set_default(&path).await?;
+                    eprintln!("default model: {}", model.path().display());
                 }
                 Some(task) => {
-                    let mut tasks = ctx.store.task_models().await?;
-                    let slot = tasks.slot(&task).ok_or_else(|| {
-                        anyhow::anyhow!("unknown task {task:?}: one of {}", TaskModels::TASKS.join(", "))
-                    })?;
-                    *slot = Some(path.clone());
-                    ctx.store.set_setting(keys::TASK_MODELS, &tasks).await?;
+                    library.set_for_task(&task, Some(&path)).await?;
                     eprintln!("{task} will use {}", path.display());
                 }
             }
@@ -183,9 +176,11 @@ pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
             path,
             default: make_default,
         } => {
-            let path = std::fs::canonicalize(&path).unwrap_or(path);
-            let info = inspect_model(&path).await?;
-            let model = ctx.store.upsert_model(&path, &info).await?;
+            let (model, info) = if make_default {
+                library.set_default(&path).await?
+            } else {
+                library.import(&path).await?
+            };
             eprintln!(
                 "imported {} ({}, {}, {} parameters, {})",
                 model.name,
@@ -198,13 +193,12 @@ pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
                 eprintln!("note: it has no chat template; chats need --chat-template NAME");
             }
             if make_default {
-                ctx.store.set_setting(keys::DEFAULT_MODEL, &path).await?;
                 eprintln!("it is now the default model");
             }
-            println!("{}", path.display());
+            println!("{}", model.path().display());
         }
         ModelsCommand::Info { path, json } => {
-            let info = bantam_core::gguf::GgufHeader::read(&path)?.info();
+            let info = GgufHeader::read(&path)?.info();
             if json {
                 println!("{}", serde_json::to_string(&info)?);
             } else {
@@ -235,27 +229,11 @@ pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
             }
         },
         ModelsCommand::Default { path: Some(path) } => {
-            let path = std::fs::canonicalize(&path).unwrap_or(path);
-            let info = inspect_model(&path).await?;
-            ctx.store.upsert_model(&path, &info).await?;
-            ctx.store.set_setting(keys::DEFAULT_MODEL, &path).await?;
-            eprintln!("default model: {}", path.display());
+            let (model, _) = library.set_default(&path).await?;
+            eprintln!("default model: {}", model.path().display());
         }
     }
     Ok(0)
-}
-
-/// A catalogue id (the file must be downloaded) or a path to a GGUF file.
-fn resolve_model(ctx: &Context, model: &str) -> Result<PathBuf> {
-    if let Some(entry) = catalog()?.into_iter().find(|e| e.id == model) {
-        let path = entry.local_path(&ctx.data.models_dir());
-        if !path.is_file() {
-            anyhow::bail!("{model} is not downloaded yet: `bantam models pull {model}`");
-        }
-        return Ok(path);
-    }
-    let path = PathBuf::from(model);
-    Ok(std::fs::canonicalize(&path).unwrap_or(path))
 }
 
 fn fit_word(fit: Fit) -> &'static str {
@@ -263,13 +241,5 @@ fn fit_word(fit: Fit) -> &'static str {
         Fit::Gpu => "gpu",
         Fit::Ram => "ram",
         Fit::TooBig => "too big",
-    }
-}
-
-pub fn human_bytes(n: u64) -> String {
-    match n {
-        0..=999_999 => format!("{} kB", n / 1000),
-        1_000_000..=999_999_999 => format!("{} MB", n / 1_000_000),
-        _ => format!("{:.1} GB", n as f64 / 1e9),
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::context::Context;
 use crate::exit;
-use crate::models::human_bytes;
+use bantam_core::units::human_bytes;
 
 pub async fn pull(ctx: &Context, name: &str, sha256: Option<&str>, json: bool) -> Result<u8> {
     let dl = Downloader::new(ctx.store.clone(), ctx.data.models_dir())?;

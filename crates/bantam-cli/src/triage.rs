@@ -1,21 +1,23 @@
 //! `bantam triage`: category, priority, needed reply, action items and a route for each
-//! message of a Maildir, an mbox or `.eml` files; one JSON line each with `--json` (or a
-//! per-message error). Records are stored as they finish, so a killed run picks up where
-//! it stopped and nothing is triaged twice. `--correct` teaches it.
+//! message of an IMAP account, a Maildir, an mbox or `.eml` files; one JSON line each with
+//! `--json` (or a per-message error). Records are stored as they finish, so a killed run
+//! picks up where it stopped and nothing is triaged twice. `--correct` and `--add-rule`
+//! teach it, without loading the model.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use bantam_core::mail::{read_source, MailMessage, MailSource};
-use bantam_core::tasks::triage::{Outcome, Priority4, Rule, RuleField, TriageOptions, TriageService};
-use bantam_fetch::accounts::{sync_and_triage, SyncEvent};
+use bantam_core::mail::{LocalMailbox, MailError, MailSource, Mailbox};
+use bantam_core::tasks::triage::{
+    Outcome, Priority4, Rule, RuleField, SyncError, SyncEvent, SyncOptions, TriageBook, TriageService,
+};
+use bantam_fetch::accounts::ImapMailbox;
+use bantam_fetch::imap::ImapError;
 use clap::Args;
 use serde_json::json;
 
 use crate::context::Context;
 use crate::{exit, Global};
-
-use bantam_core::store::settings::keys::TRIAGE as SETTING;
 
 #[derive(Args, Debug)]
 pub struct TriageArgs {
@@ -60,16 +62,17 @@ pub struct TriageArgs {
 
 pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
     let ctx = Context::open(global).await?;
-    let mut options: TriageOptions = ctx.store.get_setting(SETTING).await?.unwrap_or_default();
+    // The record book needs no model: rules and corrections work with none loaded.
+    let mut book = TriageBook::open(&ctx.store).await?;
     if !args.add_rule.is_empty() {
         for spec in &args.add_rule {
-            options.rules.push(parse_rule(spec, &options.categories)?);
+            book.add_rule(parse_rule(spec)?).await?;
         }
-        ctx.store.set_setting(SETTING, &options).await?;
-        eprintln!("{} rules", options.rules.len());
+        eprintln!("{} rules", book.options().rules.len());
     }
-    options.seed = args.seed;
-    options.drafts |= args.drafts;
+    if let Some(key) = &args.correct {
+        correct(&book, key, &args).await?;
+    }
     let source = if let Some(path) = args.maildir.clone() {
         Some(MailSource::Maildir { path })
     } else if let Some(path) = args.mbox.clone() {
@@ -81,130 +84,133 @@ pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
     } else {
         None
     };
-    if source.is_none() && args.correct.is_none() && args.imap.is_none() {
-        if args.add_rule.is_empty() {
+    if source.is_none() && args.imap.is_none() {
+        if args.add_rule.is_empty() && args.correct.is_none() {
             bail!("nothing to triage: give --maildir DIR, --mbox FILE or .eml files");
         }
         return Ok(0);
     }
-    let engine = ctx.engine().await?;
-    let service = TriageService::new(engine, ctx.store.clone(), options);
-
-    if let Some(key) = &args.correct {
-        let Some(id) = ctx.store.mail_id_by_key(key).await? else {
-            bail!("no triaged message with key or Message-ID {key}");
-        };
-        let priority = match args.priority.as_deref() {
-            Some(p) => {
-                Some(Priority4::parse(p).ok_or_else(|| anyhow::anyhow!("priority is urgent, high, normal or low"))?)
-            }
-            None => None,
-        };
-        let record = service.correct(id, args.category.as_deref(), priority).await?;
-        if args.json {
-            println!("{}", json!({"key": key, "record": record}));
-        } else {
-            eprintln!(
-                "corrected: {} / {}; mail from this sender will follow",
-                record.category,
-                record.priority.as_str()
-            );
+    let options = book.options_mut();
+    options.seed = args.seed;
+    options.drafts |= args.drafts;
+    let service = TriageService::new(ctx.engine().await?, book);
+    match (&args.imap, source) {
+        (Some(name), _) => {
+            let mut mailbox = match ImapMailbox::open(&ctx.store, name).await {
+                Ok(m) => m,
+                Err(e) => {
+                    report_error(args.json, Some(name), e.kind(), &e.to_string());
+                    return Ok(exit::ERROR);
+                }
+            };
+            let file_routes = mailbox.account().move_to_route;
+            sync(&service, &mut mailbox, file_routes, &args).await
         }
-        if source.is_none() {
-            return Ok(0);
-        }
+        (None, Some(source)) => sync(&service, &mut LocalMailbox::new(source), false, &args).await,
+        (None, None) => Ok(0),
     }
-    if let Some(name) = &args.imap {
-        return imap(&ctx, &service, name, &args).await;
-    }
-    let Some(source) = source else { return Ok(0) };
-
-    let read = tokio::task::spawn_blocking({
-        let source = source.clone();
-        move || read_source(&source)
-    })
-    .await??;
-    let mut failed = 0usize;
-    let mut messages = Vec::new();
-    for r in read {
-        match r {
-            Ok(m) => messages.push(m),
-            Err(e) => {
-                failed += 1;
-                report_error(args.json, Some(&e.location()), "malformed", &e.to_string());
-            }
-        }
-    }
-    // The run is a job row: a killed run is visible, and its finished records are kept.
-    let dedupe = serde_json::to_string(&source)?;
-    let job = ctx.store.enqueue_job("triage", Some(&dedupe), &source).await?;
-    ctx.store.start_job(job.id).await?;
-    let failed = failed + triage_and_print(&service, messages, &args).await?;
-    ctx.store.complete_job(job.id, &json!({"failed": failed})).await?;
-    Ok(if failed > 0 { exit::ERROR } else { 0 })
 }
 
-/// Triages and prints each record as it finishes; the number that failed. Ctrl-C stops
-/// (finished records are kept).
-async fn triage_and_print(service: &TriageService, messages: Vec<MailMessage>, args: &TriageArgs) -> Result<usize> {
-    let total = messages.len();
+/// `--correct KEY`: the label the user gives, learned for the sender (no model needed).
+async fn correct(book: &TriageBook, key: &str, args: &TriageArgs) -> Result<()> {
+    let id = book.message_id(key).await?;
+    let priority = match args.priority.as_deref() {
+        Some(p) => Some(Priority4::parse(p).ok_or_else(|| anyhow::anyhow!("priority is urgent, high, normal or low"))?),
+        None => None,
+    };
+    let record = book.correct(id, args.category.as_deref(), priority).await?;
+    if args.json {
+        println!("{}", json!({"key": key, "record": record}));
+    } else {
+        eprintln!(
+            "corrected: {} / {}; mail from this sender will follow",
+            record.category,
+            record.priority.as_str()
+        );
+    }
+    Ok(())
+}
+
+/// The error kind `--json` reports for a mailbox's failure.
+trait ErrorKind {
+    fn kind(&self) -> &'static str;
+}
+
+impl ErrorKind for ImapError {
+    fn kind(&self) -> &'static str {
+        ImapError::kind(self)
+    }
+}
+
+impl ErrorKind for MailError {
+    fn kind(&self) -> &'static str {
+        match self {
+            MailError::Read { .. } => "read",
+            MailError::Malformed { .. } => "malformed",
+            MailError::ReadOnly { .. } => "read_only",
+        }
+    }
+}
+
+/// Syncs and triages a mailbox, printing each record as it finishes. Ctrl-C stops it
+/// (finished records are kept; the next run does the rest) with exit code 130.
+async fn sync<M: Mailbox>(service: &TriageService, mailbox: &mut M, file_routes: bool, args: &TriageArgs) -> Result<u8>
+where
+    M::Error: ErrorKind,
+{
+    let name = mailbox.name();
     let started = std::time::Instant::now();
-    let mut done = 0usize;
-    let mut failed = 0usize;
+    let (mut total, mut done, mut failed) = (0usize, 0usize, 0usize);
     let json_out = args.json;
-    let work = service.triage(messages, args.sequential, |outcome: Outcome| {
-        done += 1;
-        if print_outcome(json_out, outcome) {
-            failed += 1;
-        }
-    });
-    tokio::select! {
-        r = work => r?,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("\ninterrupted; {done} of {total} triaged and kept — run again to finish");
-            std::process::exit(exit::INTERRUPTED.into());
-        }
-    }
-    eprintln!(
-        "{total} messages triaged in {:.1} s{}",
-        started.elapsed().as_secs_f64(),
-        if failed > 0 {
-            format!(", {failed} failed")
-        } else {
-            String::new()
-        }
-    );
-    Ok(failed)
-}
-
-/// `--imap NAME`: what is new since the last sync, fetched read-only and triaged.
-async fn imap(ctx: &Context, service: &TriageService, name: &str, args: &TriageArgs) -> Result<u8> {
-    let mut failed = 0usize;
-    let json_out = args.json;
-    let report = sync_and_triage(&ctx.store, service, name, args.sequential, |e| {
-        if let SyncEvent::Outcome(o) = e {
-            if print_outcome(json_out, *o) {
+    let options = SyncOptions {
+        sequential: args.sequential,
+        file_routes,
+    };
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let report = service
+        .sync(mailbox, options, stop, |event| match event {
+            SyncEvent::Fetched(n) => total = n,
+            SyncEvent::Unreadable(e) => {
                 failed += 1;
+                report_error(json_out, Some(&e.location()), "malformed", &e.to_string());
             }
-        }
-    })
-    .await;
+            SyncEvent::Outcome(o) => {
+                done += 1;
+                if print_outcome(json_out, *o) {
+                    failed += 1;
+                }
+            }
+        })
+        .await;
     let report = match report {
         Ok(r) => r,
-        Err(e) => {
-            report_error(json_out, Some(name), e.kind(), &e.to_string());
+        Err(SyncError::Mailbox(e)) => {
+            report_error(json_out, Some(&name), e.kind(), &e.to_string());
             return Ok(exit::ERROR);
         }
+        Err(SyncError::Core(e)) => return Err(e.into()),
     };
-    for m in &report.malformed {
-        failed += 1;
-        report_error(json_out, None, "malformed", m);
+    if report.interrupted {
+        eprintln!("\ninterrupted; {done} of {total} triaged and kept — run again to finish");
+        return Ok(exit::INTERRUPTED);
     }
     if report.reset {
         eprintln!("{name}: the server renumbered the folder (UIDVALIDITY changed); it was read again");
     }
     if report.fetched == 0 {
         eprintln!("{name}: nothing new");
+    } else {
+        eprintln!(
+            "{total} messages triaged in {:.1} s{}",
+            started.elapsed().as_secs_f64(),
+            if failed > 0 {
+                format!(", {failed} failed")
+            } else {
+                String::new()
+            }
+        );
     }
     if report.moved > 0 {
         eprintln!("{name}: moved {} messages into their Triage/ folders", report.moved);
@@ -254,8 +260,8 @@ fn report_error(json_out: bool, source: Option<&str>, kind: &str, message: &str)
     }
 }
 
-/// `domain:example.com=work:high`.
-fn parse_rule(spec: &str, categories: &[String]) -> Result<Rule> {
+/// `domain:example.com=work:high` (the book checks the category).
+fn parse_rule(spec: &str) -> Result<Rule> {
     let (field, rest) = spec
         .split_once(':')
         .ok_or_else(|| anyhow::anyhow!("a rule is FIELD:PATTERN=CATEGORY[:PRIORITY]"))?;
@@ -275,9 +281,6 @@ fn parse_rule(spec: &str, categories: &[String]) -> Result<Rule> {
         ),
         None => (target, None),
     };
-    if !categories.iter().any(|c| c == category) {
-        bail!("unknown category {category:?}; one of {}", categories.join(", "));
-    }
     Ok(Rule {
         field,
         pattern: pattern.trim().to_string(),

@@ -5,7 +5,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use bantam_core::paths::test_model;
+use bantam_testkit::test_model;
 use common::bantam;
 use serde_json::Value;
 
@@ -237,6 +237,7 @@ fn bench_reports_prefill_and_decode() {
     let out = ok(run(bantam(dir.path())
         .args([
             "bench",
+            "engine",
             "-p",
             "64",
             "-n",

@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bantam_core::paths::{test_corpus, test_model};
 use bantam_core::store::JobState;
 use bantam_core::Store;
+use bantam_testkit::{test_corpus, test_model};
 use serde_json::Value;
 
 mod common;

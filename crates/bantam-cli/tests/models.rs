@@ -7,7 +7,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use bantam_fetch::testkit::{FileServer, ServeOptions};
+use bantam_testkit::{FileServer, ServeOptions};
 use common::bantam;
 use serde_json::Value;
 
@@ -24,7 +24,7 @@ fn lines(out: &[u8]) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_pull_resumes_where_it_stopped_and_the_model_is_usable() {
     let data = tempfile::tempdir().unwrap();
-    let model = bantam_core::paths::test_model();
+    let model = bantam_testkit::test_model();
     let server = FileServer::start(
         &[(FILE, model.as_path())],
         ServeOptions {
@@ -135,7 +135,7 @@ async fn a_killed_pull_resumes_where_it_stopped_and_the_model_is_usable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_checksum_is_an_error_with_its_kind_and_no_model() {
     let data = tempfile::tempdir().unwrap();
-    let model = bantam_core::paths::test_model();
+    let model = bantam_testkit::test_model();
     let server = FileServer::start(&[(FILE, model.as_path())], ServeOptions::default())
         .await
         .unwrap();

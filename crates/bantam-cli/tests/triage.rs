@@ -16,7 +16,7 @@ fn maildir(dir: &Path) -> (PathBuf, usize) {
     for sub in ["cur", "new", "tmp"] {
         std::fs::create_dir_all(maildir.join(sub)).unwrap();
     }
-    let corpus = bantam_core::paths::test_corpus().join("mail");
+    let corpus = bantam_testkit::test_corpus().join("mail");
     let mut n = 0;
     let mut names: Vec<PathBuf> = std::fs::read_dir(&corpus)
         .unwrap()
@@ -52,7 +52,7 @@ fn lines(out: &[u8]) -> Vec<Value> {
 #[test]
 fn a_killed_triage_finishes_on_the_next_run_with_each_message_once() {
     let data = tempfile::tempdir().unwrap();
-    let model = bantam_core::paths::test_model();
+    let model = bantam_testkit::test_model();
     let (maildir, n) = maildir(data.path());
     let run = || {
         let mut cmd = bantam(data.path());
@@ -132,8 +132,9 @@ fn a_killed_triage_finishes_on_the_next_run_with_each_message_once() {
         .unwrap();
     assert_eq!(webinar["record"]["decided_by"], "headers");
     let key = webinar["key"].as_str().unwrap();
+    // A correction needs no model: it works with the model missing altogether.
     let corrected = bantam(data.path())
-        .env("BANTAM_MODEL", &model)
+        .env("BANTAM_MODEL", data.path().join("no-such-model.gguf"))
         .args(["triage", "--correct", key, "--category", "work", "--priority", "high"])
         .output()
         .unwrap();
@@ -168,8 +169,8 @@ fn a_killed_triage_finishes_on_the_next_run_with_each_message_once() {
 
 #[test]
 fn imap_triage_fetches_only_new_mail_with_the_password_from_the_keyring() {
-    use bantam_fetch::testkit::Dovecot;
-    let corpus = bantam_core::paths::test_corpus().join("mail");
+    use bantam_testkit::Dovecot;
+    let corpus = bantam_testkit::test_corpus().join("mail");
     let seed: Vec<Vec<u8>> = ["mail_test_13", "mail_test_16", "mail_test_19"]
         .iter()
         .map(|n| std::fs::read(corpus.join(format!("{n}.eml"))).unwrap())
@@ -177,7 +178,7 @@ fn imap_triage_fetches_only_new_mail_with_the_password_from_the_keyring() {
     let server = Dovecot::start(&seed);
     let keyring = common::PrivateKeyring::start();
     let data = tempfile::tempdir().unwrap();
-    let model = bantam_core::paths::test_model();
+    let model = bantam_testkit::test_model();
     let cmd = |args: &[&str]| {
         let mut c = bantam(data.path());
         c.env("BANTAM_MODEL", &model)
@@ -259,9 +260,9 @@ fn eval_reports_accuracy_per_field_and_a_confusion_matrix() {
     )
     .unwrap();
     let out = bantam(data.path())
-        .env("BANTAM_MODEL", bantam_core::paths::test_model())
+        .env("BANTAM_MODEL", bantam_testkit::test_model())
         .args(["eval", "triage", "--json", "--mail-dir"])
-        .arg(bantam_core::paths::test_corpus().join("mail"))
+        .arg(bantam_testkit::test_corpus().join("mail"))
         .arg(&labels)
         .output()
         .unwrap();

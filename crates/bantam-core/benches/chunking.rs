@@ -9,11 +9,11 @@ use bantam_core::ingest::{self, Chunker};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn bench_chunking(c: &mut Criterion) {
-    let tokenizer = Tokenizer::load(&bantam_core::paths::test_model()).expect("load the test model's vocabulary");
+    let tokenizer = Tokenizer::load(&bantam_testkit::test_model()).expect("load the test model's vocabulary");
     let mut group = c.benchmark_group("chunk");
     group.sample_size(10);
     for file in ["fhs-3.0.pdf", "debian-faq-basic-defs.en.html"] {
-        let path = bantam_core::paths::corpus_dir().join(file);
+        let path = bantam_testkit::corpus_dir().join(file);
         let bytes =
             std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}: run scripts/fetch-corpus.sh", path.display()));
         let extension = path.extension().and_then(|e| e.to_str());

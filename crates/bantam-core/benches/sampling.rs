@@ -36,7 +36,7 @@ fn bench_argmax(c: &mut Criterion) {
 }
 
 fn bench_grammar(c: &mut Criterion) {
-    let tokenizer = Tokenizer::load(&bantam_core::paths::test_model()).expect("load the test model's vocabulary");
+    let tokenizer = Tokenizer::load(&bantam_testkit::test_model()).expect("load the test model's vocabulary");
     let vocab = tokenizer.vocab_size();
     // Keys in the grammar's order (serde_json keeps object keys sorted).
     let answer = r#"{"action_items":[{"due":"Friday","text":"Send the signed contract"}],"category":"work","needs_reply":true,"priority":"high","reason":"A client deadline this week.","summary":"The client asks for the signed contract by Friday."}"#;

@@ -50,6 +50,24 @@ pub enum Error {
     #[error("inference failed: {0}")]
     Inference(String),
 
+    #[error("llama.cpp could not start: {0}")]
+    Backend(String),
+
+    #[error("could not start the engine thread: {0}")]
+    EngineThread(#[source] std::io::Error),
+
+    /// Work on a blocking thread or a spawned task ended by panicking (a bug) or was
+    /// aborted.
+    #[error("{what} stopped unexpectedly: {source}")]
+    Panicked {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+
+    #[error("stopped")]
+    Cancelled,
+
     #[error("the engine has stopped")]
     EngineStopped,
 
@@ -82,11 +100,25 @@ pub enum Error {
     #[error("model catalogue: {0}")]
     Catalog(String),
 
+    #[error("{id} is not downloaded yet: `bantam models pull {id}`, or Download in the Models view")]
+    NotDownloaded { id: String },
+
+    #[error("{} is the model in use: pick another one first", path.display())]
+    ModelInUse { path: PathBuf },
+
+    #[error("unknown task {task:?}: one of {known}")]
+    UnknownTask { task: String, known: String },
+
     #[error("no data directory could be determined; set BANTAM_DATA_DIR or pass --data-dir")]
     NoDataDir,
 }
 
 impl Error {
+    /// For `JoinError`s: `.map_err(Error::panicked("chunking"))`.
+    pub(crate) fn panicked(what: &'static str) -> impl FnOnce(tokio::task::JoinError) -> Self {
+        move |source| Error::Panicked { what, source }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

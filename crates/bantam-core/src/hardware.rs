@@ -27,7 +27,9 @@ pub struct Hardware {
 }
 
 impl Hardware {
-    pub fn detect() -> Self {
+    /// This machine's memory and threads, with `gpus` as the engine's backend lists them
+    /// ([`crate::engine::gpus`]).
+    pub fn detect(gpus: Vec<Gpu>) -> Self {
         // An unreadable memory count reads as 0: every model then shows as too big
         // rather than as fitting when it may not.
         let (total_ram, available_ram) = match sysinfo::System::new() {
@@ -45,7 +47,7 @@ impl Hardware {
             available_ram,
             cpu_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             backend: compiled_backend(),
-            gpus: crate::engine::gpus(),
+            gpus,
         }
     }
 
@@ -73,7 +75,7 @@ mod tests {
 
     #[test]
     fn reports_this_machine() {
-        let hw = Hardware::detect();
+        let hw = Hardware::detect(crate::engine::gpus());
         assert!(hw.total_ram > 256 << 20, "{hw:?}");
         assert!(hw.available_ram > 0 && hw.available_ram <= hw.total_ram, "{hw:?}");
         assert!(hw.cpu_threads >= 1);

@@ -19,8 +19,6 @@ async fn service(dir: &tempfile::TempDir, chunk_tokens: usize) -> DocumentServic
             ..DocumentOptions::default()
         },
     )
-    .await
-    .expect("service")
 }
 
 #[tokio::test(flavor = "multi_thread")]

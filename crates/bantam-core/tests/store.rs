@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use bantam_core::engine::Role;
+use bantam_core::jobs::JobRun;
 use bantam_core::store::{JobState, MessageStats, MIGRATOR};
 use bantam_core::{Error, Store};
 use sqlx::migrate::Migrator;
@@ -186,42 +187,64 @@ async fn jobs_resume_after_a_crash_without_duplicates() {
         .unwrap();
     assert_eq!(store.count_jobs("triage", JobState::Queued).await.unwrap(), 2);
 
-    let claimed = store.claim_job("triage").await.unwrap().unwrap();
+    let run = JobRun::resume(&store, a.id).await.unwrap();
     assert_eq!(
-        (claimed.id, claimed.state, claimed.attempts),
+        (run.job().id, run.job().state, run.job().attempts),
         (a.id, JobState::Running, 1)
     );
-    // The process dies here: the pool is dropped without completing the job.
+    // The process dies here: nothing ends the run, and no runtime is left to mark it.
+    std::mem::forget(run);
     drop(store);
 
     let store = Store::open(&path).await.unwrap();
     assert_eq!(store.recover_interrupted_jobs().await.unwrap(), 1);
     let mut done = Vec::new();
-    while let Some(job) = store.claim_job("triage").await.unwrap() {
-        let uid: serde_json::Value = job.payload().unwrap();
-        store.complete_job(job.id, &uid).await.unwrap();
+    for job in store.queued_jobs("triage").await.unwrap() {
+        let run = JobRun::resume(&store, job.id).await.unwrap();
+        let uid: serde_json::Value = run.job().payload().unwrap();
+        run.complete(&uid).await.unwrap();
         done.push(job.id);
     }
     assert_eq!(done.len(), 2, "each job once");
     assert_eq!(store.job(a.id).await.unwrap().attempts, 2);
     assert_eq!(store.count_jobs("triage", JobState::Done).await.unwrap(), 2);
+    assert!(store.queued_jobs("triage").await.unwrap().is_empty());
 
-    let flaky = store.enqueue_job("summarize", None, &"doc").await.unwrap();
-    store.claim_job("summarize").await.unwrap();
-    assert_eq!(
-        store.fail_job(flaky.id, "disk full", 2).await.unwrap(),
-        JobState::Queued
-    );
-    store.claim_job("summarize").await.unwrap();
-    assert_eq!(
-        store.fail_job(flaky.id, "disk full", 2).await.unwrap(),
-        JobState::Failed
-    );
-    assert_eq!(
-        store.job(flaky.id).await.unwrap().last_error.as_deref(),
-        Some("disk full")
-    );
-    assert!(store.claim_job("summarize").await.unwrap().is_none());
+    let flaky = JobRun::begin(&store, "summarize", None, &"doc").await.unwrap();
+    let id = flaky.job().id;
+    assert_eq!(flaky.fail("disk full", 2).await.unwrap(), JobState::Queued);
+    let flaky = JobRun::resume(&store, id).await.unwrap();
+    assert_eq!(flaky.fail("disk full", 2).await.unwrap(), JobState::Failed);
+    assert_eq!(store.job(id).await.unwrap().last_error.as_deref(), Some("disk full"));
+    assert!(store.queued_jobs("summarize").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_job_run_dropped_mid_way_is_interrupted_and_a_cancelled_one_stays_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("jobs.sqlite3")).await.unwrap();
+    let run = JobRun::begin(&store, "summarize", Some("doc-1"), &1).await.unwrap();
+    let id = run.job().id;
+    assert_eq!(store.job(id).await.unwrap().state, JobState::Running);
+    // An aborted task drops its run: back in the queue, on the same runtime.
+    drop(run);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.job(id).await.unwrap().state != JobState::Queued {
+        assert!(std::time::Instant::now() < deadline, "the dropped run stayed running");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(store.job(id).await.unwrap().last_error.as_deref(), Some("interrupted"));
+
+    let run = JobRun::begin(&store, "summarize", Some("doc-1"), &1).await.unwrap();
+    assert_eq!(run.job().id, id, "the same job is resumed, not a second one");
+    run.interrupt().await.unwrap();
+    assert_eq!(store.queued_jobs("summarize").await.unwrap().len(), 1);
+
+    let run = JobRun::resume(&store, id).await.unwrap();
+    run.cancel().await.unwrap();
+    assert_eq!(store.job(id).await.unwrap().state, JobState::Cancelled);
+    assert!(store.queued_jobs("summarize").await.unwrap().is_empty());
+    assert_eq!(store.recover_interrupted_jobs().await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -72,7 +72,7 @@ async fn rules_headers_and_the_model_decide_and_a_second_run_recomputes_nothing(
         }],
         ..TriageOptions::default()
     };
-    let service = TriageService::new(engine, store.clone(), options.clone());
+    let service = TriageService::with_options(engine, store.clone(), options.clone());
     let mut messages = corpus(&["mail_test_10", "mail_test_13", "mail_test_5", "mail_test_2"]);
     messages.push(load(&fixture("meeting.eml")));
     messages.push(load(&fixture("flight.eml")));
@@ -126,12 +126,13 @@ async fn rules_headers_and_the_model_decide_and_a_second_run_recomputes_nothing(
 async fn a_correction_changes_the_next_result_for_that_sender() {
     let engine = engine().await;
     let (_d, store) = store().await;
-    let service = TriageService::new(engine, store.clone(), TriageOptions::default());
+    let service = TriageService::with_options(engine, store.clone(), TriageOptions::default());
     let first = run(&service, vec![load(&fixture("meeting.eml"))], true).await;
     let before = &first[0];
     assert_eq!(before.record.decided_by, DecidedBy::Model);
     // The user says: mail from Dana is finance, urgent.
     let corrected = service
+        .book()
         .correct(before.message_id, Some("finance"), Some(Priority4::Urgent))
         .await
         .unwrap();
@@ -140,6 +141,7 @@ async fn a_correction_changes_the_next_result_for_that_sender() {
         ("finance", "Triage/Finance")
     );
     assert!(service
+        .book()
         .correct(before.message_id, Some("astrology"), None)
         .await
         .is_err());
@@ -179,7 +181,7 @@ async fn hostile_mail_changes_nothing_but_its_own_record() {
     let normal = || vec![load(&fixture("meeting.eml")), load(&fixture("flight.eml"))];
     let (_d1, clean_store) = store().await;
     let clean = run(
-        &TriageService::new(engine.clone(), clean_store, options.clone()),
+        &TriageService::with_options(engine.clone(), clean_store, options.clone()),
         normal(),
         true,
     )
@@ -201,7 +203,7 @@ async fn hostile_mail_changes_nothing_but_its_own_record() {
     mixed.push(normal().remove(1));
     mixed.push(load(&huge));
     let (_d2, store) = store().await;
-    let service = TriageService::new(engine, store, options.clone());
+    let service = TriageService::with_options(engine, store, options.clone());
     let records = run(&service, mixed, true).await;
     assert_eq!(records.len(), 5);
     for t in &clean {
@@ -230,7 +232,7 @@ async fn drafts_are_written_once_for_mail_that_needs_a_reply_when_turned_on() {
     messages.push(load(&fixture("flight.eml")));
 
     // Off by default: records only.
-    let service = TriageService::new(engine.clone(), store.clone(), TriageOptions::default());
+    let service = TriageService::with_options(engine.clone(), store.clone(), TriageOptions::default());
     let first = run(&service, messages.clone(), false).await;
     assert!(first.iter().all(|t| t.draft.is_none()));
     let needing: Vec<&Triaged> = first.iter().filter(|t| t.record.needs_reply).collect();
@@ -238,7 +240,7 @@ async fn drafts_are_written_once_for_mail_that_needs_a_reply_when_turned_on() {
     assert!(needing.len() < first.len(), "every message needs a reply: {first:#?}");
 
     // Turned on later: the stored records stay, the missing drafts are written.
-    let drafting = TriageService::new(
+    let drafting = TriageService::with_options(
         engine,
         store.clone(),
         TriageOptions {

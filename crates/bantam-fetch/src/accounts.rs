@@ -1,13 +1,11 @@
 //! IMAP accounts as the CLI and the app use them: the account in the store, its password
 //! in the OS keyring (Secret Service on Linux, Keychain, Credential Manager) — never in
-//! SQLite or logs — and one sync-and-triage step shared by both.
+//! SQLite or logs — and the account's folder as a mailbox for core's triage sync.
 
-use bantam_core::mail::parse;
-use bantam_core::tasks::triage::{Outcome, TriageService};
+use bantam_core::mail::{Fetched, Mailbox, SyncPoint};
 use bantam_core::Store;
-use serde::Serialize;
 
-use crate::imap::{fetch_new, move_to_routes, test_connection, ImapAccount, ImapError, SyncPoint};
+use crate::imap::{fetch_new, move_to_folders, test_connection, ImapAccount, ImapError};
 
 /// For headless machines without a keyring: the password, from the environment.
 pub const PASSWORD_ENV: &str = "BANTAM_IMAP_PASSWORD";
@@ -78,91 +76,42 @@ pub async fn remove(store: &Store, name: &str) -> Result<bool, AccountError> {
     Ok(store.delete_mail_account(name).await?)
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct SyncReport {
-    pub account: String,
-    pub fetched: usize,
-    /// Moved into their route folders (only when the account has that turned on).
-    pub moved: usize,
-    /// The server renumbered the folder; everything was read again.
-    pub reset: bool,
-    pub malformed: Vec<String>,
+/// An IMAP account's folder as a [`Mailbox`] for core's triage sync: fetches read-only,
+/// files into route folders only when asked (the account's `move_to_route`).
+pub struct ImapMailbox {
+    account: ImapAccount,
+    password: String,
 }
 
-/// What a sync reports while it runs.
-pub enum SyncEvent {
-    /// The new messages are fetched: this many will be triaged.
-    Fetched(usize),
-    /// One message's record (or error), in finishing order.
-    Outcome(Box<Outcome>),
+impl ImapMailbox {
+    /// The stored account with its password from the keyring.
+    pub async fn open(store: &Store, name: &str) -> Result<Self, AccountError> {
+        let account: ImapAccount = store.mail_account(name).await?;
+        let password = password(&account)?;
+        Ok(Self { account, password })
+    }
+
+    pub fn account(&self) -> &ImapAccount {
+        &self.account
+    }
 }
 
-/// Fetches what is new in the account's folder (read-only), triages it, then moves the
-/// sync point. A run killed before the end fetches the same mail again next time and gets
-/// the stored records for what was already triaged.
-pub async fn sync_and_triage(
-    store: &Store,
-    service: &TriageService,
-    name: &str,
-    sequential: bool,
-    mut on_event: impl FnMut(SyncEvent),
-) -> Result<SyncReport, AccountError> {
-    let account: ImapAccount = store.mail_account(name).await?;
-    let secret = password(&account)?;
-    let since = store
-        .imap_sync_point(name, &account.folder)
-        .await?
-        .map(|(uid_validity, last_uid)| SyncPoint { uid_validity, last_uid });
-    let fetched = fetch_new(&account, &secret, since).await?;
-    let mut messages = Vec::new();
-    let mut malformed = Vec::new();
-    for (uid, bytes) in &fetched.messages {
-        let key = format!("imap:{name}/{}/{}/{uid}", account.folder, fetched.uid_validity);
-        match parse(bytes, &key) {
-            Ok(mut m) => {
-                m.key = key;
-                messages.push(m);
-            }
-            Err(e) => malformed.push(e.to_string()),
-        }
+impl Mailbox for ImapMailbox {
+    type Error = ImapError;
+
+    fn name(&self) -> String {
+        format!("imap:{}/{}", self.account.name, self.account.folder)
     }
-    let mut report = SyncReport {
-        account: name.to_string(),
-        fetched: fetched.messages.len(),
-        moved: 0,
-        reset: fetched.reset,
-        malformed,
-    };
-    let uid_of: std::collections::HashMap<String, u32> = fetched
-        .messages
-        .iter()
-        .map(|(uid, _)| {
-            (
-                format!("imap:{name}/{}/{}/{uid}", account.folder, fetched.uid_validity),
-                *uid,
-            )
-        })
-        .collect();
-    let mut moves = Vec::new();
-    on_event(SyncEvent::Fetched(messages.len()));
-    service
-        .triage(messages, sequential, |o| {
-            if let Ok(t) = &o {
-                if let Some(uid) = uid_of.get(&t.key) {
-                    moves.push((*uid, t.record.route.clone()));
-                }
-            }
-            on_event(SyncEvent::Outcome(Box::new(o)))
-        })
-        .await?;
-    if account.move_to_route {
-        report.moved = move_to_routes(&account, &secret, fetched.uid_validity, &moves).await?;
+
+    fn sync_key(&self) -> Option<(String, String)> {
+        Some((self.account.name.clone(), self.account.folder.clone()))
     }
-    let last = fetched.messages.iter().map(|(uid, _)| *uid).max();
-    if let Some(last) = last.or(since.filter(|_| !fetched.reset).map(|s| s.last_uid)) {
-        store
-            .set_imap_sync_point(name, &account.folder, fetched.uid_validity, last)
-            .await?;
+
+    async fn fetch_new(&mut self, since: Option<SyncPoint>) -> Result<Fetched, ImapError> {
+        fetch_new(&self.account, &self.password, since).await
     }
-    Ok(report)
+
+    async fn file(&mut self, uid_validity: u32, moves: &[(u32, Vec<String>)]) -> Result<usize, ImapError> {
+        move_to_folders(&self.account, &self.password, uid_validity, moves).await
+    }
 }

@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bantam_core::catalog::catalog;
 use bantam_core::engine::inspect_model;
+use bantam_core::models::catalog::catalog;
 use bantam_core::store::{DownloadRow, DownloadStatus, NewDownload};
 use bantam_core::Store;
 use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};

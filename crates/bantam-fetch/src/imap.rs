@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bantam_core::mail::{Fetched, RawMessage, SyncPoint};
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
@@ -67,22 +68,6 @@ impl ImapError {
             ImapError::Protocol(_) => "protocol",
         }
     }
-}
-
-/// Where an earlier sync stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncPoint {
-    pub uid_validity: u32,
-    pub last_uid: u32,
-}
-
-/// What a sync brought: the folder's UIDVALIDITY and the new messages, by UID, oldest first.
-#[derive(Debug)]
-pub struct Fetched {
-    pub uid_validity: u32,
-    /// The UIDVALIDITY differed from the sync point: every UID is new again.
-    pub reset: bool,
-    pub messages: Vec<(u32, Vec<u8>)>,
 }
 
 type Session = async_imap::Session<TlsStream<TcpStream>>;
@@ -197,10 +182,14 @@ pub async fn fetch_new(account: &ImapAccount, password: &str, since: Option<Sync
             let fetches: Vec<_> = timed("UID FETCH", stream.try_collect::<Vec<_>>()).await?;
             for f in fetches {
                 if let (Some(uid), Some(body)) = (f.uid, f.body()) {
-                    messages.push((uid, body.to_vec()));
+                    messages.push(RawMessage {
+                        uid,
+                        source: format!("imap:{}/{}/{uid_validity}/{uid}", account.name, account.folder),
+                        bytes: body.to_vec(),
+                    });
                 }
             }
-            messages.sort_by_key(|(uid, _)| *uid);
+            messages.sort_by_key(|m| m.uid);
         }
     }
     let _ = session.logout().await;
@@ -208,18 +197,19 @@ pub async fn fetch_new(account: &ImapAccount, password: &str, since: Option<Sync
         uid_validity,
         reset,
         messages,
+        unreadable: Vec::new(),
     })
 }
 
-/// Moves messages (by UID) into their route folders, creating those as needed, if the
-/// folder still has `uid_validity` (else the UIDs mean other messages: nothing is moved).
-/// Routes become folder names with the server's hierarchy delimiter. Returns how many
-/// moved.
-pub async fn move_to_routes(
+/// Moves messages (by UID) into folders (given as path parts, joined with the server's
+/// hierarchy delimiter), creating those as needed, if the folder still has
+/// `uid_validity` (else the UIDs mean other messages: nothing is moved). Which folders
+/// are allowed is the caller's rule (core's `route_folder`). Returns how many moved.
+pub async fn move_to_folders(
     account: &ImapAccount,
     password: &str,
     uid_validity: u32,
-    moves: &[(u32, String)],
+    moves: &[(u32, Vec<String>)],
 ) -> Result<usize, ImapError> {
     if moves.is_empty() {
         return Ok(0);
@@ -248,15 +238,8 @@ pub async fn move_to_routes(
             .unwrap_or_else(|| "/".into())
     };
     let mut by_folder: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
-    for (uid, route) in moves {
-        // Only "Triage/<Category>" routes: a letter, digit, space or dash in each part.
-        let safe = route
-            .split('/')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == ' ' || c == '-'));
-        if !safe {
-            continue;
-        }
-        by_folder.entry(route.replace('/', &delimiter)).or_default().push(*uid);
+    for (uid, parts) in moves {
+        by_folder.entry(parts.join(&delimiter)).or_default().push(*uid);
     }
     let mut moved = 0;
     for (folder, uids) in by_folder {

@@ -7,8 +7,6 @@ pub mod download;
 pub mod error;
 pub mod imap;
 pub mod queue;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 
 pub use download::{Downloader, Phase, Progress, MIRROR_ENV};
 pub use error::DownloadError;

@@ -7,17 +7,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bantam_core::catalog::catalog;
+use bantam_core::models::catalog::catalog;
 use bantam_core::store::DownloadStatus;
 use bantam_core::Store;
-use bantam_fetch::testkit::{FileServer, ServeOptions};
 use bantam_fetch::{DownloadError, DownloadQueue, Downloader, Phase};
+use bantam_testkit::{FileServer, ServeOptions};
 use tokio::sync::watch;
 
 const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
 fn model() -> PathBuf {
-    bantam_core::paths::test_model()
+    bantam_testkit::test_model()
 }
 
 fn expected_sha() -> String {

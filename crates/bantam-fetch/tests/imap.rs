@@ -2,8 +2,10 @@
 //! trusted through the account's CA file): first sync, incremental sync, a UIDVALIDITY
 //! change, a refused password, an untrusted certificate, a missing folder.
 
-use bantam_fetch::imap::{fetch_new, move_to_routes, test_connection, ImapAccount, ImapError, Security, SyncPoint};
-use bantam_fetch::testkit::Dovecot;
+use bantam_core::mail::SyncPoint;
+use bantam_core::tasks::triage::route_folder;
+use bantam_fetch::imap::{fetch_new, move_to_folders, test_connection, ImapAccount, ImapError, Security};
+use bantam_testkit::Dovecot;
 
 fn mail(n: usize) -> Vec<u8> {
     format!(
@@ -38,9 +40,9 @@ async fn syncs_only_new_mail_and_starts_over_when_uidvalidity_changes() {
         .unwrap_or_else(|e| panic!("{e}: {}", server.log()));
     assert_eq!(first.messages.len(), 3);
     assert!(!first.reset);
-    let uids: Vec<u32> = first.messages.iter().map(|(u, _)| *u).collect();
+    let uids: Vec<u32> = first.messages.iter().map(|m| m.uid).collect();
     assert_eq!(uids, vec![1, 2, 3]);
-    assert!(String::from_utf8_lossy(&first.messages[0].1).contains("Subject: Message"));
+    assert!(String::from_utf8_lossy(&first.messages[0].bytes).contains("Subject: Message"));
     let point = SyncPoint {
         uid_validity: first.uid_validity,
         last_uid: 3,
@@ -54,8 +56,8 @@ async fn syncs_only_new_mail_and_starts_over_when_uidvalidity_changes() {
     server.deliver(&mail(4));
     let next = fetch_new(&tls, &server.password, Some(point)).await.unwrap();
     assert_eq!(next.messages.len(), 1);
-    assert_eq!(next.messages[0].0, 4);
-    assert!(String::from_utf8_lossy(&next.messages[0].1).contains("Message 4"));
+    assert_eq!(next.messages[0].uid, 4);
+    assert!(String::from_utf8_lossy(&next.messages[0].bytes).contains("Message 4"));
     assert_eq!(test_connection(&tls, &server.password).await.unwrap(), 4);
     // The server renumbered the folder: everything is new again.
     server.reset_uids();
@@ -95,18 +97,18 @@ async fn the_move_action_files_messages_into_their_route_folders_and_nothing_els
     let server = Dovecot::start(&[mail(1), mail(2), mail(3)]);
     let tls = account(&server, Security::Tls);
     let fetched = fetch_new(&tls, &server.password, None).await.unwrap();
-    let moves = vec![
-        (1, "Triage/Newsletter".to_string()),
-        (2, "Triage/Work".to_string()),
-        // Never a path out of the Triage tree, whatever a record says.
-        (3, "INBOX/../../Trash".to_string()),
-    ];
-    let moved = move_to_routes(&tls, &server.password, fetched.uid_validity, &moves)
+    // Never a path out of the Triage tree, whatever a record says: core's rule drops it.
+    let moves: Vec<(u32, Vec<String>)> = [(1, "Triage/Newsletter"), (2, "Triage/Work"), (3, "INBOX/../../Trash")]
+        .into_iter()
+        .filter_map(|(uid, route)| route_folder(route).map(|f| (uid, f)))
+        .collect();
+    assert_eq!(moves.len(), 2);
+    let moved = move_to_folders(&tls, &server.password, fetched.uid_validity, &moves)
         .await
         .unwrap();
     assert_eq!(moved, 2);
     let left = fetch_new(&tls, &server.password, None).await.unwrap();
-    assert_eq!(left.messages.iter().map(|(u, _)| *u).collect::<Vec<_>>(), vec![3]);
+    assert_eq!(left.messages.iter().map(|m| m.uid).collect::<Vec<_>>(), vec![3]);
     // Dovecot's Maildir++ uses "." between levels.
     let newsletter = ImapAccount {
         folder: "Triage.Newsletter".into(),
@@ -114,13 +116,13 @@ async fn the_move_action_files_messages_into_their_route_folders_and_nothing_els
     };
     let there = fetch_new(&newsletter, &server.password, None).await.unwrap();
     assert_eq!(there.messages.len(), 1);
-    assert!(String::from_utf8_lossy(&there.messages[0].1).contains("Message 1"));
+    assert!(String::from_utf8_lossy(&there.messages[0].bytes).contains("Message 1"));
     // A stale UIDVALIDITY moves nothing.
-    let err = move_to_routes(
+    let err = move_to_folders(
         &tls,
         &server.password,
         fetched.uid_validity + 1,
-        &[(3, "Triage/Work".into())],
+        &[(3, vec!["Triage".into(), "Work".into()])],
     )
     .await
     .unwrap_err();
@@ -129,9 +131,9 @@ async fn the_move_action_files_messages_into_their_route_folders_and_nothing_els
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_dropped_mid_fetch_is_an_error_and_the_next_sync_gets_everything() {
-    use bantam_fetch::testkit::DroppingRelay;
+    use bantam_testkit::DroppingRelay;
     // Big messages, so the cut falls inside the FETCH, after login and EXAMINE.
-    let corpus = bantam_core::paths::test_corpus().join("mail");
+    let corpus = bantam_testkit::test_corpus().join("mail");
     let big: Vec<Vec<u8>> = ["mail_test_2", "mail_test_4", "mail_test_15"]
         .iter()
         .map(|n| std::fs::read(corpus.join(format!("{n}.eml"))).unwrap())
@@ -149,7 +151,7 @@ async fn a_connection_dropped_mid_fetch_is_an_error_and_the_next_sync_gets_every
     assert_eq!(all.messages.len(), 3);
     // Whole, byte for byte (IMAP sends lines ending in CRLF).
     let lf = |b: &[u8]| String::from_utf8_lossy(b).replace("\r\n", "\n");
-    for ((_, got), want) in all.messages.iter().zip(&big) {
+    for (got, want) in all.messages.iter().map(|m| &m.bytes).zip(&big) {
         assert_eq!(lf(got).trim_end(), lf(want).trim_end(), "a message arrived cut");
     }
 }

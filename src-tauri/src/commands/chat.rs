@@ -9,6 +9,7 @@ use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::AppResult;
+use crate::running::{Stop, Work};
 use crate::service::Service;
 
 /// What the page receives for one answer, in order: `started`, `token`s, then `done` or
@@ -70,7 +71,7 @@ pub async fn chat_send(
 ) -> AppResult<i64> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(crate::error::AppError::msg("the question is empty"));
+        return Err(crate::error::AppError::EmptyQuestion);
     }
     let chat = ChatService::new(service.engine().await?, service.store.clone());
     let turn = chat.send(conversation_id, text, &options(sampling)).await?;
@@ -93,22 +94,16 @@ pub async fn chat_regenerate(
 /// Stops the answer being written in a conversation (it keeps what was written).
 #[tauri::command]
 pub async fn chat_stop(service: State<'_, Arc<Service>>, conversation_id: i64) -> AppResult<bool> {
-    Ok(match service.running.lock().await.remove(&conversation_id) {
-        Some(c) => {
-            c.cancel();
-            true
-        }
-        None => false,
-    })
+    Ok(service.running().cancel(Work::Answer {
+        conversation: conversation_id,
+    }))
 }
 
 async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<ChatEvent>) -> i64 {
     let id = turn.conversation.id;
-    let canceller = turn.canceller();
-    let request = canceller.id();
-    if let Some(previous) = service.running.lock().await.insert(id, canceller) {
-        previous.cancel();
-    }
+    let ticket = service
+        .running()
+        .track(Work::Answer { conversation: id }, Stop::Answer(turn.canceller()));
     tauri::async_runtime::spawn(async move {
         while let Some(event) = turn.next().await {
             let out = match event {
@@ -141,11 +136,7 @@ async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<Chat
                 break;
             }
         }
-        // Only our own entry: a Regenerate may already have replaced it.
-        let mut running = service.running.lock().await;
-        if running.get(&id).map(|c| c.id()) == Some(request) {
-            running.remove(&id);
-        }
+        service.running().finished(ticket);
     });
     id
 }

@@ -12,6 +12,7 @@ use tauri::{AppHandle, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
 use crate::error::{AppError, AppResult};
+use crate::running::{Stop, Work};
 use crate::service::Service;
 
 /// For one file, in order: `ingested`, `mapped` (long documents), `token`s of the
@@ -88,7 +89,7 @@ pub struct SummarizeTarget {
 static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
 
 fn length(s: &str) -> AppResult<SummaryLength> {
-    SummaryLength::parse(s).ok_or_else(|| AppError::msg(format!("unknown summary length '{s}'")))
+    SummaryLength::parse(s).ok_or_else(|| AppError::UnknownLength(s.to_string()))
 }
 
 /// Starts a summary; returns a run id (for `documents_cancel`) and streams on `on_event`.
@@ -110,7 +111,7 @@ pub async fn documents_summarize(
         SummarizeTarget { clipboard: true, .. } => {
             let text = app.clipboard().read_text().unwrap_or_default();
             if text.trim().is_empty() {
-                return Err(AppError::msg("the clipboard holds no text"));
+                return Err(AppError::EmptyClipboard);
             }
             let first: String = text.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
             Target::Text {
@@ -118,34 +119,40 @@ pub async fn documents_summarize(
                 text,
             }
         }
-        _ => return Err(AppError::msg("nothing to summarize")),
+        _ => return Err(AppError::NothingToSummarize),
     };
     let documents = service.documents().await?;
     let mut run = documents.summarize(target, length, redo);
     let id = NEXT_RUN.fetch_add(1, Ordering::Relaxed);
+    let stopper = run.stopper();
     let svc = Arc::clone(&service);
+    let (ready, wait) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(async move {
+        // Tracked before the first event, so `finished` never runs ahead of `track`.
+        let Ok(ticket) = wait.await else { return };
         while let Some(event) = run.next().await {
             let end = matches!(event, DocumentEvent::Done(_) | DocumentEvent::Failed(_));
+            // The page already shows a summary it stopped as stopped.
+            if matches!(event, DocumentEvent::Failed(bantam_core::Error::Cancelled)) {
+                break;
+            }
             if on_event.send(event.into()).is_err() || end {
                 break;
             }
         }
-        if let Ok(mut runs) = svc.summaries.lock() {
-            runs.remove(&id);
-        }
+        svc.running().finished(ticket);
     });
-    if let Ok(mut runs) = service.summaries.lock() {
-        runs.insert(id, task.abort_handle());
-    }
+    let ticket = service
+        .running()
+        .track(Work::Summary { run: id }, Stop::Summary(stopper, task.abort_handle()));
+    let _ = ready.send(ticket);
     Ok(id)
 }
 
 /// Stops a summary; the chunk summaries made so far are kept for the next try.
 #[tauri::command]
 pub async fn documents_cancel(service: State<'_, Arc<Service>>, run_id: u64) -> AppResult<bool> {
-    let handle = service.summaries.lock().ok().and_then(|mut r| r.remove(&run_id));
-    Ok(handle.map(|h| h.abort()).is_some())
+    Ok(service.running().cancel(Work::Summary { run: run_id }))
 }
 
 #[derive(Debug, Serialize)]

@@ -6,6 +6,7 @@ use bantam_core::store::{Conversation, SearchHit, StoredMessage};
 use tauri::State;
 
 use crate::error::AppResult;
+use crate::running::Work;
 use crate::service::Service;
 
 #[tauri::command]
@@ -41,8 +42,8 @@ pub async fn conversation_rename(
 
 #[tauri::command]
 pub async fn conversation_delete(service: State<'_, Arc<Service>>, conversation_id: i64) -> AppResult<()> {
-    if let Some(c) = service.running.lock().await.remove(&conversation_id) {
-        c.cancel();
-    }
+    service.running().cancel(Work::Answer {
+        conversation: conversation_id,
+    });
     Ok(service.store.delete_conversation(conversation_id).await?)
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bantam_core::store::settings::keys::TRIAGE;
-use bantam_core::tasks::triage::{Priority4, TriageOptions, TriageRecord};
+use bantam_core::tasks::triage::{InboxEntry, Priority4, TriageOptions, TriageRecord};
 use bantam_fetch::accounts;
 use bantam_fetch::imap::{test_connection, ImapAccount};
 use serde::{Deserialize, Serialize};
@@ -14,12 +14,12 @@ use tauri::{AppHandle, State};
 use tokio::sync::broadcast;
 
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, InboxItem, MailRunner, MailStatus, TriageEvent};
+use crate::mail::{self, MailRunner, MailStatus, TriageEvent};
 use crate::service::Service;
 
 #[derive(Serialize)]
 pub struct InboxView {
-    pub items: Vec<InboxItem>,
+    pub items: Vec<InboxEntry>,
     pub categories: Vec<String>,
     pub accounts: usize,
 }
@@ -27,34 +27,15 @@ pub struct InboxView {
 #[tauri::command]
 pub async fn inbox_list(service: State<'_, Arc<Service>>, query: Option<String>) -> AppResult<InboxView> {
     let query = query.filter(|q| !q.trim().is_empty());
-    let rows = service.store.inbox(query.as_deref(), 500).await?;
-    let items = rows
-        .into_iter()
-        .filter_map(|r| {
-            let record = serde_json::from_str(&r.record).ok()?;
-            Some(InboxItem {
-                message_id: r.message_id,
-                key: r.key,
-                from: r.from_address,
-                subject: r.subject,
-                date: r.date,
-                record,
-                draft: r.draft,
-            })
-        })
-        .collect();
-    let options: bantam_core::tasks::triage::TriageOptions = service
-        .store
-        .get_setting(bantam_core::store::settings::keys::TRIAGE)
-        .await?
-        .unwrap_or_default();
+    let book = service.triage_book().await?;
     Ok(InboxView {
-        items,
-        categories: options.categories,
+        items: book.inbox(query.as_deref(), 500).await?,
+        categories: book.options().categories.clone(),
         accounts: service.store.mail_accounts::<ImapAccount>().await?.len(),
     })
 }
 
+/// Works with the model paused or not loaded: corrections need only the store.
 #[tauri::command]
 pub async fn triage_correct(
     service: State<'_, Arc<Service>>,
@@ -63,11 +44,11 @@ pub async fn triage_correct(
     priority: Option<String>,
 ) -> AppResult<TriageRecord> {
     let priority = match priority.as_deref() {
-        Some(p) => Some(Priority4::parse(p).ok_or_else(|| AppError::msg(format!("unknown priority {p:?}")))?),
+        Some(p) => Some(Priority4::parse(p).ok_or_else(|| AppError::UnknownPriority(p.to_string()))?),
         None => None,
     };
     Ok(service
-        .triage()
+        .triage_book()
         .await?
         .correct(message_id, category.as_deref(), priority)
         .await?)
@@ -83,7 +64,7 @@ pub async fn triage_now(
     on_event: Channel<TriageEvent>,
 ) -> AppResult<()> {
     if service.store.mail_accounts::<ImapAccount>().await?.is_empty() {
-        return Err(AppError::msg("no mail account: add one in Settings"));
+        return Err(AppError::NoMailAccount);
     }
     let mut events = runner.subscribe();
     let mut run = tauri::async_runtime::spawn(async move { mail::run_once(&app).await });
@@ -141,7 +122,9 @@ pub async fn mail_options_set(
     options: MailOptions,
 ) -> AppResult<()> {
     if options.every_minutes > 24 * 60 {
-        return Err(AppError::msg("check mail at least once a day (at most 1440 minutes)"));
+        return Err(AppError::InvalidSetting(
+            "check mail at least once a day (at most 1440 minutes)",
+        ));
     }
     let mut o: TriageOptions = service.store.get_setting(TRIAGE).await?.unwrap_or_default();
     o.every_minutes = options.every_minutes;
@@ -166,7 +149,7 @@ pub async fn account_add(
     password: String,
 ) -> AppResult<u32> {
     if account.name.trim().is_empty() || account.host.trim().is_empty() || account.user.trim().is_empty() {
-        return Err(AppError::msg("name, server and user are needed"));
+        return Err(AppError::IncompleteAccount);
     }
     let messages = accounts::add(&service.store, &account, &password).await?;
     runner.account_added();

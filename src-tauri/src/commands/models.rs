@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bantam_core::catalog::{catalog, listing, ModelListing};
-use bantam_core::engine::inspect_model;
-use bantam_core::fit::Budget;
+use bantam_core::engine::gpus;
 use bantam_core::hardware::Hardware;
-use bantam_core::store::settings::{keys, TaskModels};
+use bantam_core::models::fit::Budget;
+use bantam_core::models::ModelListing;
+use bantam_core::store::settings::TaskModels;
 use bantam_fetch::{DownloadUpdate, MIRROR_ENV};
 use serde::Serialize;
 use tauri::State;
@@ -35,20 +35,20 @@ pub async fn models_overview(service: State<'_, Arc<Service>>) -> AppResult<Mode
         parallel: crate::service::PARALLEL as u32,
         ..Budget::default()
     };
-    let hardware = tokio::task::spawn_blocking(Hardware::detect)
+    let hardware = tokio::task::spawn_blocking(|| Hardware::detect(gpus()))
         .await
-        .map_err(|e| AppError::msg(e.to_string()))?;
+        .map_err(AppError::Panicked)?;
     let mirror = std::env::var_os(MIRROR_ENV).is_some_and(|m| !m.is_empty());
     let current = service.model_path().await?;
-    let mut models = listing(&service.store, &service.data.models_dir(), &hardware, &budget, mirror).await?;
+    let library = service.library();
+    let mut models = library.listing(&hardware, &budget, mirror).await?;
     // A model given with BANTAM_MODEL is in use even if it was never imported.
     if let Some(path) = current
         .as_ref()
         .filter(|p| !models.iter().any(|m| m.path.as_ref() == Some(p)))
     {
-        if let Ok(info) = inspect_model(path).await {
-            service.store.upsert_model(path, &info).await?;
-            models = listing(&service.store, &service.data.models_dir(), &hardware, &budget, mirror).await?;
+        if library.import(path).await.is_ok() {
+            models = library.listing(&hardware, &budget, mirror).await?;
         }
     }
     Ok(ModelsOverview {
@@ -90,19 +90,14 @@ pub async fn download_remove(service: State<'_, Arc<Service>>, id: i64) -> AppRe
 /// Registers a GGUF file from anywhere on disk (llama.cpp must be able to load it).
 #[tauri::command]
 pub async fn model_import(service: State<'_, Arc<Service>>, path: PathBuf) -> AppResult<String> {
-    let path = std::fs::canonicalize(&path).unwrap_or(path);
-    let info = inspect_model(&path).await?;
-    let model = service.store.upsert_model(&path, &info).await?;
-    Ok(model.name)
+    Ok(service.library().import(&path).await?.0.name)
 }
 
 /// Makes a model the one in use: checked, saved as the default, loaded in the background
 /// (answers being written get a few seconds to finish).
 #[tauri::command]
 pub async fn model_select(service: State<'_, Arc<Service>>, path: PathBuf) -> AppResult<()> {
-    let info = inspect_model(&path).await?;
-    service.store.upsert_model(&path, &info).await?;
-    service.store.set_setting(keys::DEFAULT_MODEL, &path).await?;
+    service.library().set_default(&path).await?;
     service.clear_override();
     service.start_loading().await
 }
@@ -110,35 +105,15 @@ pub async fn model_select(service: State<'_, Arc<Service>>, path: PathBuf) -> Ap
 /// Picks the model for one task (`None`: the default model).
 #[tauri::command]
 pub async fn model_task_set(service: State<'_, Arc<Service>>, task: String, path: Option<PathBuf>) -> AppResult<()> {
-    let mut tasks = service.store.task_models().await?;
-    let slot = tasks
-        .slot(&task)
-        .ok_or_else(|| AppError::msg(format!("unknown task {task:?}")))?;
-    *slot = path;
-    service.store.set_setting(keys::TASK_MODELS, &tasks).await?;
-    Ok(())
+    Ok(service.library().set_for_task(&task, path.as_deref()).await?)
 }
 
 /// Deletes a downloaded catalogue model's file (never the one in use, never a file
 /// outside the models folder).
 #[tauri::command]
 pub async fn model_delete(service: State<'_, Arc<Service>>, id: String) -> AppResult<()> {
-    let entry = catalog()?
-        .into_iter()
-        .find(|e| e.id == id)
-        .ok_or_else(|| AppError::msg(format!("{id} is not in the catalogue")))?;
-    let path = entry.local_path(&service.data.models_dir());
-    if service.model_path().await?.as_ref() == Some(&path) {
-        return Err(AppError::msg("this model is in use: pick another one first"));
-    }
-    if let Some(row) = service.store.download_by_file(&entry.file).await? {
-        service.store.delete_download(row.id).await?;
-    }
-    match std::fs::remove_file(&path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(AppError::msg(format!("{}: {e}", path.display()))),
-    }
+    let in_use = service.model_path().await?;
+    Ok(service.library().delete(&id, in_use.as_deref()).await?)
 }
 
 /// Opens the system's file picker for a GGUF file and imports the one chosen; `None`
@@ -157,8 +132,6 @@ pub async fn model_import_pick(app: tauri::AppHandle, service: State<'_, Arc<Ser
     let Some(file) = rx.await.ok().flatten() else {
         return Ok(None);
     };
-    let path = file
-        .into_path()
-        .map_err(|e| AppError::msg(format!("that file cannot be opened: {e}")))?;
+    let path = file.into_path().map_err(|e| AppError::Picker(e.to_string()))?;
     model_import(service, path).await.map(Some)
 }

@@ -35,17 +35,19 @@ pub async fn settings_get(app: AppHandle, service: State<'_, Arc<Service>>) -> A
 #[tauri::command]
 pub async fn settings_set(app: AppHandle, service: State<'_, Arc<Service>>, settings: AppSettings) -> AppResult<()> {
     if !(512..=131_072).contains(&settings.context_size) {
-        return Err(AppError::msg("context size must be between 512 and 131072 tokens"));
+        return Err(AppError::InvalidSetting(
+            "context size must be between 512 and 131072 tokens",
+        ));
     }
     if !["system", "light", "dark"].contains(&settings.theme.as_str()) {
-        return Err(AppError::msg("theme must be system, light or dark"));
+        return Err(AppError::InvalidSetting("theme must be system, light or dark"));
     }
     let old = service.store.app_settings().await?;
     if old.hotkey != settings.hotkey {
-        hotkey::replace(&app, old.hotkey.as_deref(), settings.hotkey.as_deref()).map_err(AppError::msg)?;
+        hotkey::replace(&app, old.hotkey.as_deref(), settings.hotkey.as_deref())?;
     }
     if old.launch_at_login != settings.launch_at_login {
-        autostart::set(&app, settings.launch_at_login).map_err(AppError::msg)?;
+        autostart::set(&app, settings.launch_at_login)?;
     }
     service.store.set_setting(keys::APP, &settings).await?;
     if old.context_size != settings.context_size || old.gpu_layers != settings.gpu_layers {

@@ -6,8 +6,11 @@ use tauri_plugin_autostart::ManagerExt;
 
 pub const HIDDEN_FLAG: &str = "--hidden";
 
-pub fn set(app: &AppHandle, enabled: bool) -> Result<(), String> {
+pub fn set(app: &AppHandle, enabled: bool) -> Result<(), tauri_plugin_autostart::Error> {
     let manager = app.autolaunch();
-    let result = if enabled { manager.enable() } else { manager.disable() };
-    result.map_err(|e| format!("could not change launch at login: {e}"))
+    if enabled {
+        manager.enable()
+    } else {
+        manager.disable()
+    }
 }

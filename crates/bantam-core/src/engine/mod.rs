@@ -131,6 +131,7 @@ pub(crate) struct Counters {
 struct Inner {
     tx: mpsc::UnboundedSender<Command>,
     info: ModelInfo,
+    tokenizer: Arc<Tokenizer>,
     next_id: AtomicU64,
     counters: Arc<Counters>,
     thread: Mutex<Option<JoinHandle<()>>>,
@@ -169,9 +170,9 @@ impl Engine {
         let thread = std::thread::Builder::new()
             .name("bantam-engine".into())
             .spawn(move || worker::run(config, rx, ready_tx, worker_counters, Box::new(progress)))
-            .map_err(|e| Error::Inference(format!("could not start the engine thread: {e}")))?;
-        let info = match ready_rx.await {
-            Ok(Ok(info)) => info,
+            .map_err(Error::EngineThread)?;
+        let (info, tokenizer) = match ready_rx.await {
+            Ok(Ok(loaded)) => loaded,
             Ok(Err(e)) => {
                 let _ = thread.join();
                 return Err(e);
@@ -185,6 +186,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 tx,
                 info,
+                tokenizer: Arc::new(tokenizer),
                 next_id: AtomicU64::new(1),
                 counters,
                 thread: Mutex::new(Some(thread)),
@@ -194,6 +196,12 @@ impl Engine {
 
     pub fn info(&self) -> &ModelInfo {
         &self.inner.info
+    }
+
+    /// The loaded model's tokenizer (its vocabulary only), for counting and cutting text
+    /// off the engine thread. One per engine: tasks take it from here.
+    pub fn tokenizer(&self) -> &Arc<Tokenizer> {
+        &self.inner.tokenizer
     }
 
     pub fn load(&self) -> EngineLoad {
@@ -292,11 +300,11 @@ impl Engine {
 
 /// Checks that a file is a GGUF model this build of llama.cpp can load (header and
 /// vocabulary only, not the weights) and returns its facts.
-pub async fn inspect_model(path: impl Into<PathBuf>) -> Result<crate::gguf::ModelFileInfo> {
+pub async fn inspect_model(path: impl Into<PathBuf>) -> Result<crate::models::gguf::ModelFileInfo> {
     let path = path.into();
     tokio::task::spawn_blocking(move || worker::check_loadable(&path))
         .await
-        .map_err(|e| Error::Inference(format!("model check panicked: {e}")))?
+        .map_err(Error::panicked("the model check"))?
 }
 
 /// Cancels one request; cheap to clone and send to a signal handler.

@@ -22,7 +22,7 @@ use super::text::{find_stop, held_back, Utf8Buffer};
 use super::types::*;
 use super::{logs, Command, Counters, EngineConfig, ModelInfo};
 use crate::error::{Error, Result};
-use crate::gguf::GgufHeader;
+use crate::models::gguf::GgufHeader;
 
 static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
 
@@ -33,7 +33,7 @@ fn backend() -> Result<&'static LlamaBackend> {
             LlamaBackend::init().map_err(|e| e.to_string())
         })
         .as_ref()
-        .map_err(|e| Error::Inference(format!("llama.cpp backend: {e}")))
+        .map_err(|e| Error::Backend(e.clone()))
 }
 
 type Progress = Box<dyn FnMut(f32) + Send>;
@@ -41,7 +41,7 @@ type Progress = Box<dyn FnMut(f32) + Send>;
 pub(crate) fn run(
     config: EngineConfig,
     rx: mpsc::UnboundedReceiver<Command>,
-    ready: oneshot::Sender<Result<ModelInfo>>,
+    ready: oneshot::Sender<Result<(ModelInfo, Tokenizer)>>,
     counters: Arc<Counters>,
     progress: Progress,
 ) {
@@ -85,7 +85,16 @@ pub(crate) fn run(
         tick: 0,
         closing: None,
     };
-    if ready.send(Ok(info)).is_err() {
+    // The tokenizer callers use off this thread: its own vocabulary-only copy, so that
+    // holding it never keeps the weights in memory after the engine unloads.
+    let tokenizer = match Tokenizer::load(&config.model_path) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    if ready.send(Ok((info, tokenizer))).is_err() {
         return;
     }
     worker.serve();
@@ -148,7 +157,7 @@ fn load_model(
 
 /// Header check plus a vocabulary-only load by llama.cpp: catches unknown architectures
 /// and broken tokenizers without reading the weights.
-pub(crate) fn check_loadable(path: &Path) -> Result<crate::gguf::ModelFileInfo> {
+pub(crate) fn check_loadable(path: &Path) -> Result<crate::models::gguf::ModelFileInfo> {
     let info = GgufHeader::read(path)?.info();
     let backend = backend()?;
     logs::clear_recent();
@@ -158,7 +167,9 @@ pub(crate) fn check_loadable(path: &Path) -> Result<crate::gguf::ModelFileInfo> 
 }
 
 /// The model's tokenizer without its weights, for callers that count tokens off the engine
-/// thread (the chunker asks for hundreds of counts per document).
+/// thread (the chunker asks for hundreds of counts per document). The engine loads one
+/// with its model and hands it out ([`super::Engine::tokenizer`]); `load` is for work
+/// that needs no engine.
 pub struct Tokenizer {
     model: LlamaModel,
 }

@@ -4,13 +4,17 @@
 //! text through the same path as web pages. A malformed message is one error, never the
 //! end of a run.
 
+mod local;
+mod mailbox;
 mod quotes;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
 
+pub use local::{read_source, LocalMailbox, MailSource, ReadResult};
+pub use mailbox::{Fetched, Mailbox, RawMessage, SyncPoint};
 pub use quotes::{is_forward, new_text, QUOTE_MARKER};
 
 /// Longest body kept per message; triage reads the start of a mail, not all of it.
@@ -26,6 +30,8 @@ pub enum MailError {
     },
     #[error("not an email: {location}: {reason}")]
     Malformed { location: String, reason: String },
+    #[error("{location}: Bantam does not move or rewrite local mail files")]
+    ReadOnly { location: String },
 }
 
 impl MailError {
@@ -33,7 +39,7 @@ impl MailError {
     pub fn location(&self) -> String {
         match self {
             MailError::Read { path, .. } => path.display().to_string(),
-            MailError::Malformed { location, .. } => location.clone(),
+            MailError::Malformed { location, .. } | MailError::ReadOnly { location } => location.clone(),
         }
     }
 }
@@ -89,15 +95,6 @@ impl MailMessage {
             .as_deref()
             .and_then(|a| a.rsplit_once('@'))
             .map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase())
-    }
-
-    /// The first message of its thread's id (for grouping replies).
-    pub fn thread_root(&self) -> Option<&str> {
-        self.references
-            .first()
-            .or(self.in_reply_to.first())
-            .map(String::as_str)
-            .or(self.message_id.as_deref())
     }
 }
 
@@ -216,68 +213,4 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<MailMessage, MailError> {
             auto_submitted: !auto.is_empty() && auto != "no",
         },
     })
-}
-
-/// Where messages come from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum MailSource {
-    Maildir { path: PathBuf },
-    Mbox { path: PathBuf },
-    Files { paths: Vec<PathBuf> },
-}
-
-/// One message read from a source, or why it could not be.
-pub type ReadResult = Result<MailMessage, MailError>;
-
-/// Reads every message of a source, in a stable order (Maildir: by file name).
-pub fn read_source(source: &MailSource) -> Result<Vec<ReadResult>, MailError> {
-    match source {
-        MailSource::Files { paths } => Ok(paths
-            .iter()
-            .map(|p| {
-                let bytes = std::fs::read(p).map_err(|e| MailError::Read {
-                    path: p.clone(),
-                    source: e,
-                })?;
-                parse(&bytes, &p.display().to_string())
-            })
-            .collect()),
-        MailSource::Maildir { path } => {
-            let mut files = Vec::new();
-            for sub in ["cur", "new"] {
-                let dir = path.join(sub);
-                let entries = std::fs::read_dir(&dir).map_err(|e| MailError::Read {
-                    path: dir.clone(),
-                    source: e,
-                })?;
-                files.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()));
-            }
-            files.sort();
-            read_source(&MailSource::Files { paths: files })
-        }
-        MailSource::Mbox { path } => {
-            let file = std::fs::File::open(path).map_err(|e| MailError::Read {
-                path: path.clone(),
-                source: e,
-            })?;
-            let iter = mail_parser::mailbox::mbox::MessageIterator::new(std::io::BufReader::new(file));
-            Ok(iter
-                .enumerate()
-                .map(|(i, m)| {
-                    let source = format!("{}#{}", path.display(), i + 1);
-                    let m = m.map_err(|e| MailError::Read {
-                        path: path.clone(),
-                        source: e,
-                    })?;
-                    parse(m.contents(), &source)
-                })
-                .collect())
-        }
-    }
-}
-
-/// `true` for a path that looks like a Maildir folder.
-pub fn is_maildir(path: &Path) -> bool {
-    path.join("cur").is_dir() && path.join("new").is_dir()
 }

@@ -1,6 +1,6 @@
-//! A generic queue of resumable background jobs. A job is claimed (state `running`,
-//! attempts + 1) in one statement, so two workers never take the same one; after a
-//! crash, `recover_interrupted` puts `running` jobs back in the queue.
+//! A generic queue of resumable background jobs (the rows behind [`crate::jobs::JobRun`]).
+//! A job is started (state `running`, attempts + 1) in one statement; after a crash,
+//! `recover_interrupted_jobs` puts `running` jobs back in the queue.
 
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
@@ -67,19 +67,6 @@ impl Store {
         }
     }
 
-    /// Takes the oldest queued job of a kind, if any.
-    pub async fn claim_job(&self, kind: &str) -> Result<Option<Job>> {
-        Ok(sqlx::query_as(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ?
-             WHERE id = (SELECT id FROM jobs WHERE kind = ? AND state = 'queued' ORDER BY id LIMIT 1)
-             RETURNING *",
-        )
-        .bind(now_ms())
-        .bind(kind)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
     /// Takes a given job, whatever its state (a resumed or redone job): running, attempts + 1.
     pub async fn start_job(&self, id: i64) -> Result<Job> {
         sqlx::query_as(
@@ -133,6 +120,20 @@ impl Store {
 
     pub async fn cancel_job(&self, id: i64) -> Result<()> {
         self.set_job_state(id, JobState::Cancelled, None, None).await
+    }
+
+    /// A run stopped before its end (Ctrl-C, an aborted task, the app quitting): back in
+    /// the queue to be resumed — unless another run of it has ended it meanwhile.
+    pub async fn interrupt_job(&self, id: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', last_error = 'interrupted', updated_at = ?
+             WHERE id = ? AND state = 'running'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn set_job_state(&self, id: i64, state: JobState, result: Option<&str>, error: Option<&str>) -> Result<()> {

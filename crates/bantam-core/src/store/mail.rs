@@ -249,8 +249,8 @@ impl Store {
             == 1)
     }
 
-    /// (UIDVALIDITY, last UID) of a folder's last sync.
-    pub async fn imap_sync_point(&self, account: &str, folder: &str) -> Result<Option<(u32, u32)>> {
+    /// (UIDVALIDITY, last UID) of an account's folder's last sync.
+    pub async fn sync_point(&self, account: &str, folder: &str) -> Result<Option<(u32, u32)>> {
         let row: Option<(i64, i64)> =
             sqlx::query_as("SELECT uid_validity, last_uid FROM imap_sync WHERE account = ? AND folder = ?")
                 .bind(account)
@@ -260,13 +260,7 @@ impl Store {
         Ok(row.map(|(v, u)| (v as u32, u as u32)))
     }
 
-    pub async fn set_imap_sync_point(
-        &self,
-        account: &str,
-        folder: &str,
-        uid_validity: u32,
-        last_uid: u32,
-    ) -> Result<()> {
+    pub async fn set_sync_point(&self, account: &str, folder: &str, uid_validity: u32, last_uid: u32) -> Result<()> {
         sqlx::query(
             "INSERT INTO imap_sync (account, folder, uid_validity, last_uid, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT(account, folder) DO UPDATE SET uid_validity = excluded.uid_validity,

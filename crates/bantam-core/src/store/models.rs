@@ -7,7 +7,7 @@ use sqlx::FromRow;
 
 use super::{now_ms, Store};
 use crate::error::Result;
-use crate::gguf::ModelFileInfo;
+use crate::models::gguf::ModelFileInfo;
 
 #[derive(Debug, Clone, Serialize, FromRow)]
 pub struct ImportedModel {

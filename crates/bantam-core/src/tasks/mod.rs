@@ -2,4 +2,5 @@
 
 pub mod chat;
 pub mod documents;
+pub mod prompt;
 pub mod triage;

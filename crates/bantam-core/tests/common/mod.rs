@@ -1,9 +1,9 @@
 //! Shared by the integration tests: the real test model and engines over it.
 #![allow(dead_code)]
 
-#[allow(unused_imports)]
-pub use bantam_core::paths::{test_corpus, test_model};
 use bantam_core::{Engine, EngineConfig};
+#[allow(unused_imports)]
+pub use bantam_testkit::{test_corpus, test_model};
 
 pub fn config() -> EngineConfig {
     EngineConfig {

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::engine::{Engine, Request, Sampling};
-use crate::error::{Error, Result};
+use anyhow::{bail, Result};
+use bantam_core::engine::{ChatMessage, Engine, Request, Sampling};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BenchSpec {
@@ -90,7 +90,6 @@ impl TurnResult {
 /// (greedy, so both runs see the same history). At each turn the same prompt is sent
 /// twice: once as the chat's next turn (prefix reuse) and once with the cache off.
 pub async fn chat_turns(engine: &Engine, turns: &[usize]) -> Result<Vec<TurnResult>> {
-    use crate::engine::ChatMessage;
     let last = turns.iter().copied().max().unwrap_or(0);
     let mut history = vec![ChatMessage::system(
         "You are Bantam, a helpful assistant that runs on the user's own computer. Answer briefly.",
@@ -142,9 +141,7 @@ async fn prompt_of(engine: &Engine, n: usize, rep: usize) -> Result<String> {
 pub async fn run(engine: &Engine, spec: &BenchSpec) -> Result<Vec<BenchResult>> {
     let slots = engine.info().parallel;
     if let Some(&too_many) = spec.parallel.iter().find(|&&p| p > slots) {
-        return Err(Error::InvalidRequest(format!(
-            "{too_many} parallel sequences need an engine with at least that many slots (it has {slots})"
-        )));
+        bail!("{too_many} parallel sequences need an engine with at least that many slots (it has {slots})");
     }
     let reps = spec.repetitions.max(1);
     let warmup = Request::prompt(prompt_of(engine, 16, usize::MAX).await?)

@@ -1,11 +1,12 @@
 //! The memory estimate against what loading the real test model costs. Its own test
 //! binary with one test: resident memory of the process is what is measured.
 
-use bantam_core::fit::{check_estimate, Budget};
+use bantam_bench::check_estimate;
+use bantam_core::models::fit::Budget;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_estimate_is_within_15_percent_of_the_memory_really_used() {
-    let model = bantam_core::paths::test_model();
+    let model = bantam_testkit::test_model();
     let budget = Budget::default();
     let check = check_estimate(&model, &budget)
         .await

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -218,7 +218,7 @@ impl GgufHeader {
     }
 
     /// The dimensions that decide memory use beyond the weights, where the header has them.
-    pub fn shape(&self) -> Option<crate::fit::Shape> {
+    pub fn shape(&self) -> Option<Shape> {
         let heads = self.arch_u64("attention.head_count")?;
         let embedding = self.arch_u64("embedding_length")?;
         let head_dim = self
@@ -230,7 +230,7 @@ impl GgufHeader {
                 Some(Value::Array { len, .. }) => Some(*len),
                 _ => None,
             })?;
-        Some(crate::fit::Shape {
+        Some(Shape {
             layers: self.arch_u64("block_count")? as u32,
             kv_heads: self.arch_u64("attention.head_count_kv").unwrap_or(heads) as u32,
             head_dim: head_dim as u32,
@@ -283,6 +283,18 @@ impl GgufHeader {
             tensors: self.tensors.len(),
         }
     }
+}
+
+/// The dimensions that decide memory use beyond the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shape {
+    pub layers: u32,
+    pub kv_heads: u32,
+    pub head_dim: u32,
+    pub embedding: u32,
+    pub feed_forward: u32,
+    pub vocab: u32,
 }
 
 struct Reader {

@@ -8,22 +8,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{CatalogEntry, Tier};
+use super::catalog::{CatalogEntry, Tier};
+use super::gguf::{GgufHeader, Shape};
 use crate::error::Result;
-use crate::gguf::GgufHeader;
 use crate::hardware::Hardware;
-
-/// The dimensions that decide memory use beyond the weights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Shape {
-    pub layers: u32,
-    pub kv_heads: u32,
-    pub head_dim: u32,
-    pub embedding: u32,
-    pub feed_forward: u32,
-    pub vocab: u32,
-}
 
 /// How the engine will be set up: what the estimate depends on besides the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,63 +203,6 @@ pub fn recommend(entries: &[(CatalogEntry, Verdict)]) -> Vec<(Tier, &CatalogEntr
     out
 }
 
-/// The estimate next to what loading really cost this process.
-#[derive(Debug, Clone, Serialize)]
-pub struct MemoryCheck {
-    pub estimate: MemoryEstimate,
-    /// Resident memory added by loading the model and running one full micro-batch.
-    pub measured: u64,
-    /// `(estimate − measured) / measured`.
-    pub error: f64,
-}
-
-/// Loads `path` with `budget`, prefills one full micro-batch (so the compute buffer and
-/// every layer's weights are touched) and compares the growth of resident memory with
-/// the estimate. Linux only (it reads `/proc/self/status`); the process should not be
-/// doing anything else meanwhile.
-pub async fn check_estimate(path: &Path, budget: &Budget) -> Result<Option<MemoryCheck>> {
-    use crate::engine::{Engine, EngineConfig, Request, Sampling};
-    let Some(estimate) = estimate_file(path, budget)? else {
-        return Ok(None);
-    };
-    let Some(before) = resident_bytes() else {
-        return Ok(None);
-    };
-    let engine = Engine::start(EngineConfig {
-        context_size: budget.context_size,
-        parallel: budget.parallel as usize,
-        batch_size: budget.ubatch,
-        ..EngineConfig::new(path)
-    })
-    .await?;
-    let prompt = "The quick brown fox jumps over the lazy dog. ".repeat(budget.ubatch as usize / 8);
-    engine
-        .complete(Request::prompt(prompt).with_sampling(Sampling::greedy(4)))
-        .await?;
-    let after = resident_bytes().unwrap_or(before);
-    drop(engine);
-    let measured = after.saturating_sub(before).max(1);
-    Ok(Some(MemoryCheck {
-        estimate,
-        measured,
-        error: (estimate.total as f64 - measured as f64) / measured as f64,
-    }))
-}
-
-/// The process's resident set, from `/proc/self/status` (Linux).
-fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,7 +263,7 @@ mod tests {
 
     #[test]
     fn verdicts_follow_the_machine_and_recommendations_the_tiers() {
-        let entries = crate::catalog::catalog().unwrap();
+        let entries = crate::models::catalog::catalog().unwrap();
         let budget = Budget::default();
         let judged = |hw: &Hardware| {
             entries

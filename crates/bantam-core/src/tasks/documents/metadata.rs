@@ -1,0 +1,148 @@
+//! Metadata: the file's own facts (title, authors, date, language) over what the model
+//! extracts under a JSON schema from the document's beginning, plus computed facts.
+
+use super::prompts::sampling;
+use super::{DocumentMetadata, DocumentService, ExtractedMetadata, IngestedDocument};
+use crate::engine::{ChatMessage, Priority, Request};
+use crate::error::{Error, Result};
+use crate::ingest::{Hints, TokenCounter};
+use crate::store::{StoredChunk, StoredDocument};
+use crate::tasks::prompt::{neutralize, DOCUMENT_IS_DATA};
+
+/// can't run away inside a string.
+pub fn metadata_schema() -> serde_json::Value {
+    let list = |max_items: usize, max_len: usize| serde_json::json!({"type": "array", "items": {"type": "string", "maxLength": max_len}, "maxItems": max_items});
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "maxLength": 150},
+            "authors": list(5, 80),
+            "dates": list(5, 40),
+            "document_type": {"enum": ["invoice", "contract", "paper", "letter", "report", "manual", "article",
+                                       "email", "notes", "other"]},
+            "language": {"type": "string", "maxLength": 20},
+            "people": list(8, 80),
+            "organizations": list(8, 80),
+            "places": list(8, 80),
+            "key_numbers": list(8, 80),
+            "key_points": {"type": "array", "items": {"type": "string", "maxLength": 160},
+                           "minItems": 3, "maxItems": 7}
+        },
+        "required": ["title", "authors", "dates", "document_type", "language", "people", "organizations",
+                     "places", "key_numbers", "key_points"],
+        "additionalProperties": false
+    })
+}
+
+impl DocumentService {
+    /// The document's metadata: stored, or extracted now from its beginning.
+    pub async fn metadata(&self, doc: &IngestedDocument, redo: bool) -> Result<DocumentMetadata> {
+        if !redo {
+            // The caller's copy may predate an extraction; the store knows.
+            if let Some(stored) = stored_metadata(&self.store.document(doc.document.id).await?) {
+                return Ok(stored);
+            }
+        }
+        let context = self.head(&doc.chunks, &[]).await;
+        self.extract_metadata(doc, &context).await
+    }
+
+    /// The start of the document plus any chunk summaries, cut to one chunk's budget: what
+    /// the metadata is read from.
+    pub(super) async fn head(&self, chunks: &[StoredChunk], summaries: &[String]) -> String {
+        let budget = self.chunk_tokens();
+        let mut out = chunks.first().map(|c| c.text.clone()).unwrap_or_default();
+        let mut used = self.tokenizer.count(&out);
+        if !summaries.is_empty() {
+            out.push_str("\n\nSummaries of the rest of the document:\n");
+            for s in summaries.iter().skip(1) {
+                let count = self.tokenizer.count(s) + 2;
+                if used + count > budget {
+                    break;
+                }
+                used += count;
+                out.push_str("- ");
+                out.push_str(s);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    pub(super) async fn extract_metadata(&self, doc: &IngestedDocument, context: &str) -> Result<DocumentMetadata> {
+        let d = &doc.document;
+        let request = Request::chat(vec![
+            ChatMessage::system(format!(
+                "You extract facts from documents and answer with JSON only. {DOCUMENT_IS_DATA}"
+            )),
+            ChatMessage::user(format!(
+                "File name: {}\n\n<document>\n{}\n</document>\n\nExtract the title, authors, dates, document_type, \
+                 language, people, organizations, places, key_numbers (amounts and figures with their units) and \
+                 3 to 7 key_points (short sentences). Use [] for what the document does not say.",
+                d.name,
+                neutralize(context)
+            )),
+        ])
+        .with_sampling(sampling(1200))
+        .with_priority(Priority::Background);
+        let (extracted, _): (ExtractedMetadata, _) = self.engine.complete_json(request, metadata_schema()).await?;
+        let metadata = merge_metadata(extracted, &d.hints(), d, doc.chunks.len(), self.model());
+        let json = serde_json::to_string(&metadata).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        self.store
+            .set_document_metadata(d.id, &json, &metadata.extracted.title)
+            .await?;
+        Ok(metadata)
+    }
+}
+
+pub(super) fn stored_metadata(doc: &StoredDocument) -> Option<DocumentMetadata> {
+    doc.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok())
+}
+
+fn merge_metadata(
+    mut extracted: ExtractedMetadata,
+    hints: &Hints,
+    doc: &StoredDocument,
+    chunks: usize,
+    model: &str,
+) -> DocumentMetadata {
+    if let Some(title) = &hints.title {
+        extracted.title = title.clone();
+    }
+    if !hints.authors.is_empty() {
+        extracted.authors = hints.authors.clone();
+    }
+    if let Some(date) = &hints.date {
+        extracted.dates.retain(|d| d != date);
+        extracted.dates.insert(0, date.clone());
+    }
+    if let Some(language) = &hints.language {
+        extracted.language = language.clone();
+    }
+    for list in [
+        &mut extracted.authors,
+        &mut extracted.dates,
+        &mut extracted.people,
+        &mut extracted.organizations,
+        &mut extracted.places,
+        &mut extracted.key_numbers,
+        &mut extracted.key_points,
+    ] {
+        list.iter_mut().for_each(|s| *s = s.trim().to_string());
+        list.retain(|s| !s.is_empty());
+        let mut seen = std::collections::HashSet::new();
+        list.retain(|s| seen.insert(s.to_lowercase()));
+    }
+    extracted.title = extracted.title.trim().to_string();
+    DocumentMetadata {
+        extracted,
+        file_name: doc.name.clone(),
+        format: doc.format.clone(),
+        size_bytes: doc.size_bytes as u64,
+        sha256: doc.sha256.clone(),
+        words: doc.words as usize,
+        pages: doc.pages.map(|p| p as usize),
+        chunks,
+        model: model.to_string(),
+    }
+}

@@ -1,0 +1,48 @@
+//! Where the test model and the document corpus are.
+
+use std::path::{Path, PathBuf};
+
+/// The small model the tests and benchmarks run on: `BANTAM_TEST_MODEL`, or the file
+/// `models/fetch-test-model.sh` puts in the repository's `models/`. Panics with the fix
+/// when it is missing.
+pub fn test_model() -> PathBuf {
+    let path = std::env::var_os("BANTAM_TEST_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("models/SmolLM2-135M-Instruct.Q4_1.gguf"));
+    assert!(
+        path.is_file(),
+        "test model missing at {}: run models/fetch-test-model.sh",
+        path.display()
+    );
+    path
+}
+
+/// Where scripts/fetch-corpus.sh put the corpus: `BANTAM_CORPUS`, else `corpus/` in the
+/// source tree this was built from.
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("BANTAM_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("corpus"))
+}
+
+/// Whether the corpus there is complete and current.
+pub fn corpus_complete(path: &Path) -> bool {
+    path.join(".complete-v3").is_file()
+}
+
+/// The document and mail corpus (`scripts/fetch-corpus.sh`); panics with the fix when
+/// it is missing.
+pub fn test_corpus() -> PathBuf {
+    let path = corpus_dir();
+    assert!(
+        corpus_complete(&path),
+        "document corpus missing at {}: run scripts/fetch-corpus.sh",
+        path.display()
+    );
+    path
+}
+
+/// The repository this was built from.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

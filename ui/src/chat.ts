@@ -1,0 +1,283 @@
+// The chat view: the conversation list, a conversation's messages, asking with a
+// streamed answer, Stop, Regenerate, rename and delete.
+import { api, errorText, type ChatEvent, type Conversation, type Message, type Sampling } from "./api";
+import { $, toast } from "./dom";
+import { relativeTime, statsLine } from "./format";
+import { renderMarkdown } from "./markdown";
+
+const state = {
+  conversation: null as number | null,
+  streaming: false,
+  conversations: [] as Conversation[],
+};
+
+let showChat: () => void = () => {};
+
+export function isStreaming(): boolean {
+  return state.streaming;
+}
+
+// ---- conversation list ----------------------------------------------------------------
+export async function refreshList() {
+  state.conversations = await api.conversations();
+  const list = $("conversation-list");
+  list.replaceChildren();
+  if (state.conversations.length === 0) {
+    const p = document.createElement("p");
+    p.className = "hint empty-list";
+    p.textContent = "No conversations yet.";
+    list.append(p);
+  }
+  for (const c of state.conversations) {
+    const a = document.createElement("button");
+    a.className = "conversation" + (c.id === state.conversation ? " active" : "");
+    a.dataset.id = String(c.id);
+    a.innerHTML = `<span class="title"></span><span class="meta"></span>`;
+    a.querySelector(".title")!.textContent = c.title;
+    a.querySelector(".meta")!.textContent = `${relativeTime(c.updated_at)} · ${c.message_count} msgs`;
+    a.onclick = () => openConversation(c.id);
+    list.append(a);
+  }
+}
+
+function messageEl(role: string, text: string): HTMLElement {
+  const div = document.createElement("article");
+  div.className = `message ${role}`;
+  const body = document.createElement("div");
+  body.className = "body";
+  if (role === "assistant") body.innerHTML = renderMarkdown(text);
+  else body.textContent = text;
+  div.append(body);
+  if (role === "assistant") {
+    const tools = document.createElement("div");
+    tools.className = "tools";
+    const copy = document.createElement("button");
+    copy.className = "ghost small copy";
+    copy.textContent = "Copy";
+    copy.onclick = () => navigator.clipboard?.writeText(div.dataset.raw ?? text).then(() => toast("Copied"));
+    tools.append(copy);
+    const stats = document.createElement("span");
+    stats.className = "stats";
+    tools.append(stats);
+    div.append(tools);
+    div.dataset.raw = text;
+  }
+  return div;
+}
+
+function renderMessages(messages: Message[]) {
+  const box = $("messages");
+  box.replaceChildren();
+  if (messages.length === 0) {
+    box.append(emptyState());
+    return;
+  }
+  for (const m of messages) {
+    const el = messageEl(m.role, m.content);
+    if (m.role === "assistant" && m.generated_tokens != null) {
+      el.querySelector(".stats")!.textContent = statsLine(
+        m.generated_tokens,
+        m.tokens_per_s ?? 0,
+        m.ttft_ms ?? 0,
+        m.finish_reason ?? "stop",
+      );
+    }
+    box.append(el);
+  }
+  addRegenerate();
+  box.scrollTop = box.scrollHeight;
+}
+
+const emptyTemplate = $("empty").cloneNode(true) as HTMLElement;
+function emptyState(): HTMLElement {
+  return emptyTemplate.cloneNode(true) as HTMLElement;
+}
+
+function addRegenerate() {
+  document.querySelectorAll(".regenerate").forEach((b) => b.remove());
+  const last = [...document.querySelectorAll<HTMLElement>(".message")].pop();
+  if (!last || !last.classList.contains("assistant") || state.conversation == null) return;
+  const b = document.createElement("button");
+  b.className = "ghost small regenerate";
+  b.textContent = "Regenerate";
+  b.onclick = () => regenerate();
+  last.querySelector(".tools")!.prepend(b);
+}
+
+export async function openConversation(id: number | null) {
+  if (state.streaming) return;
+  state.conversation = id;
+  showChat();
+  const c = state.conversations.find((c) => c.id === id);
+  $("chat-title").textContent = c ? c.title : "New chat";
+  $("rename").hidden = $("delete").hidden = id == null;
+  if (id == null) renderMessages([]);
+  else {
+    try {
+      renderMessages(await api.messages(id));
+    } catch (e) {
+      toast(errorText(e));
+      state.conversation = null;
+      renderMessages([]);
+    }
+  }
+  document.querySelectorAll(".conversation").forEach((el) => {
+    el.classList.toggle("active", (el as HTMLElement).dataset.id === String(id));
+  });
+  $<HTMLTextAreaElement>("composer-input").focus();
+}
+
+// ---- asking -----------------------------------------------------------------------------
+function sampling(): Sampling {
+  const t = parseFloat($<HTMLInputElement>("opt-temperature").value);
+  const n = parseInt($<HTMLInputElement>("opt-max-tokens").value, 10);
+  const sys = $<HTMLTextAreaElement>("opt-system").value.trim();
+  return {
+    temperature: Number.isFinite(t) ? t : undefined,
+    max_tokens: Number.isFinite(n) ? n : undefined,
+    system_prompt: sys || undefined,
+  };
+}
+
+function setStreaming(on: boolean) {
+  state.streaming = on;
+  $("send").hidden = on;
+  $("stop").hidden = !on;
+}
+
+/// Streams one answer into a new assistant bubble.
+function streamInto(el: HTMLElement, done: () => void): (e: ChatEvent) => void {
+  let text = "";
+  const body = el.querySelector<HTMLElement>(".body")!;
+  el.classList.add("streaming");
+  return (e) => {
+    const box = $("messages");
+    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    switch (e.type) {
+      case "started":
+        if (e.dropped_messages > 0)
+          toast(`The oldest ${e.dropped_messages} messages no longer fit the context and were left out.`);
+        break;
+      case "token":
+        text += e.text;
+        body.innerHTML = renderMarkdown(text);
+        el.dataset.raw = text;
+        break;
+      case "done":
+        body.innerHTML = renderMarkdown(e.text);
+        el.dataset.raw = e.text;
+        el.classList.remove("streaming");
+        el.dataset.finish = e.finish_reason;
+        el.querySelector(".stats")!.textContent = statsLine(
+          e.generated_tokens,
+          e.tokens_per_s,
+          e.time_to_first_token_ms,
+          e.finish_reason,
+        );
+        done();
+        break;
+      case "failed":
+        el.classList.remove("streaming");
+        el.classList.add("failed");
+        body.textContent = e.message;
+        done();
+        break;
+    }
+    if (atBottom) box.scrollTop = box.scrollHeight;
+  };
+}
+
+async function ask(text: string) {
+  const question = text.trim();
+  if (!question || state.streaming) return;
+  const box = $("messages");
+  box.querySelector(".empty")?.remove();
+  box.append(messageEl("user", question));
+  const answer = messageEl("assistant", "");
+  box.append(answer);
+  box.scrollTop = box.scrollHeight;
+  setStreaming(true);
+  const finish = async () => {
+    setStreaming(false);
+    await refreshList();
+    addRegenerate();
+  };
+  try {
+    const id = await api.send(state.conversation, question, sampling(), streamInto(answer, finish));
+    if (state.conversation == null) {
+      state.conversation = id;
+      $("rename").hidden = $("delete").hidden = false;
+      await refreshList();
+      const c = state.conversations.find((c) => c.id === id);
+      if (c) $("chat-title").textContent = c.title;
+    }
+  } catch (e) {
+    answer.classList.add("failed");
+    answer.querySelector(".body")!.textContent = errorText(e);
+    setStreaming(false);
+  }
+}
+
+async function regenerate() {
+  if (state.conversation == null || state.streaming) return;
+  const last = [...document.querySelectorAll<HTMLElement>(".message")].pop();
+  if (last?.classList.contains("assistant")) last.remove();
+  const answer = messageEl("assistant", "");
+  $("messages").append(answer);
+  setStreaming(true);
+  try {
+    await api.regenerate(state.conversation, sampling(), streamInto(answer, () => {
+      setStreaming(false);
+      addRegenerate();
+    }));
+  } catch (e) {
+    answer.querySelector(".body")!.textContent = errorText(e);
+    setStreaming(false);
+  }
+}
+
+export async function stop() {
+  if (state.conversation != null) await api.stop(state.conversation);
+}
+
+async function rename() {
+  if (state.conversation == null) return;
+  const current = $("chat-title").textContent ?? "";
+  const title = window.prompt("Rename conversation", current);
+  if (title && title.trim()) {
+    await api.rename(state.conversation, title);
+    $("chat-title").textContent = title.trim();
+    await refreshList();
+  }
+}
+
+async function remove() {
+  if (state.conversation == null) return;
+  if (!window.confirm("Delete this conversation?")) return;
+  await api.remove(state.conversation);
+  state.conversation = null;
+  await refreshList();
+  await openConversation(null);
+}
+
+/** Wires the composer and the chat header; `show` brings the chat view forward. */
+export function initChat(hooks: { show: () => void }) {
+  showChat = hooks.show;
+  const input = $<HTMLTextAreaElement>("composer-input");
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = input.value;
+    input.value = "";
+    void ask(text);
+  });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      $<HTMLFormElement>("composer").requestSubmit();
+    }
+  });
+  $("stop").onclick = () => void stop();
+  $("new-chat").onclick = () => void openConversation(null);
+  $("rename").onclick = () => void rename();
+  $("delete").onclick = () => void remove();
+}
