@@ -1,21 +1,29 @@
 //! Bantam's desktop shell: a thin layer over `bantam-core`. It owns the windows, the
 //! tray, the global hotkey and launch at login; everything else is the core's.
 
-pub mod commands;
+pub mod chat;
+pub mod documents;
+pub mod engine;
 pub mod error;
+pub mod history;
 pub mod mail;
+pub mod models;
+mod permissions;
 pub mod running;
 pub mod service;
+pub mod settings;
 pub mod shell;
+mod types;
+pub mod windows;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WindowEvent};
 
-use crate::commands::engine::StatusView;
+use crate::engine::dto::StatusView;
 use crate::service::Service;
-use crate::shell::{autostart, hotkey, tray, windows};
+use crate::shell::{autostart, hotkey, tray};
 
 /// Whether a tray icon exists; without one, closing the main window quits the app
 /// (otherwise it would keep running with no way back but the hotkey).
@@ -33,7 +41,7 @@ pub fn run() {
     let app = tauri::Builder::default()
         // First, so a second launch never gets as far as loading anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            let _ = windows::show_main(app, None, None);
+            let _ = shell::windows::show_main(app, None, None);
         }))
         .plugin(hotkey::plugin())
         .plugin(tauri_plugin_clipboard_manager::init())
@@ -43,47 +51,47 @@ pub fn run() {
             Some(vec![autostart::HIDDEN_FLAG]),
         ))
         .invoke_handler(tauri::generate_handler![
-            commands::chat::chat_send,
-            commands::chat::chat_regenerate,
-            commands::chat::chat_stop,
-            commands::history::conversations_list,
-            commands::history::conversation_messages,
-            commands::history::conversations_search,
-            commands::history::conversation_rename,
-            commands::history::conversation_delete,
-            commands::engine::engine_status,
-            commands::engine::engine_pause,
-            commands::engine::engine_resume,
-            commands::mail::inbox_list,
-            commands::mail::triage_correct,
-            commands::mail::triage_now,
-            commands::mail::mail_status,
-            commands::mail::mail_options,
-            commands::mail::mail_options_set,
-            commands::mail::accounts_list,
-            commands::mail::account_add,
-            commands::mail::account_remove,
-            commands::mail::account_test,
-            commands::models::models_overview,
-            commands::models::model_download,
-            commands::models::download_pause,
-            commands::models::download_resume,
-            commands::models::download_remove,
-            commands::models::model_import,
-            commands::models::model_import_pick,
-            commands::models::model_select,
-            commands::models::model_task_set,
-            commands::models::model_delete,
-            commands::settings::settings_get,
-            commands::settings::settings_set,
-            commands::windows::open_main,
-            commands::windows::popup_hide,
-            commands::documents::documents_summarize,
-            commands::documents::documents_cancel,
-            commands::documents::documents_list,
-            commands::documents::document_get,
-            commands::documents::document_delete,
-            commands::documents::document_chat,
+            chat::commands::chat_send,
+            chat::commands::chat_regenerate,
+            chat::commands::chat_stop,
+            history::commands::conversations_list,
+            history::commands::conversation_messages,
+            history::commands::conversations_search,
+            history::commands::conversation_rename,
+            history::commands::conversation_delete,
+            engine::commands::engine_status,
+            engine::commands::engine_pause,
+            engine::commands::engine_resume,
+            mail::commands::inbox_list,
+            mail::commands::triage_correct,
+            mail::commands::triage_now,
+            mail::commands::mail_status,
+            mail::commands::mail_options,
+            mail::commands::mail_options_set,
+            mail::commands::accounts_list,
+            mail::commands::account_add,
+            mail::commands::account_remove,
+            mail::commands::account_test,
+            models::commands::models_overview,
+            models::commands::model_download,
+            models::commands::download_pause,
+            models::commands::download_resume,
+            models::commands::download_remove,
+            models::commands::model_import,
+            models::commands::model_import_pick,
+            models::commands::model_select,
+            models::commands::model_task_set,
+            models::commands::model_delete,
+            settings::commands::settings_get,
+            settings::commands::settings_set,
+            windows::commands::open_main,
+            windows::commands::popup_hide,
+            documents::commands::documents_summarize,
+            documents::commands::documents_cancel,
+            documents::commands::documents_list,
+            documents::commands::document_get,
+            documents::commands::document_delete,
+            documents::commands::document_chat,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
@@ -91,7 +99,7 @@ pub fn run() {
             app.manage(Arc::clone(&service));
             app.manage(hotkey::HotkeyStatus::default());
             app.manage(tray::TrayText::default());
-            app.manage(Arc::new(mail::MailRunner::default()));
+            app.manage(Arc::new(mail::runner::MailRunner::default()));
             let events = handle.clone();
             service.on_state(move |state| {
                 let summary = state.summary(Default::default());
@@ -128,7 +136,7 @@ pub fn run() {
                 }
             });
 
-            windows::create_popup(&handle)?;
+            shell::windows::create_popup(&handle)?;
             let tray_ok = match tray::create(&handle) {
                 Ok(_) => true,
                 Err(e) => {
@@ -138,19 +146,19 @@ pub fn run() {
             };
             app.manage(TrayAvailable(AtomicBool::new(tray_ok)));
             hotkey::register_initial(&handle, settings.hotkey.as_deref());
-            mail::start_schedule(handle.clone());
+            mail::runner::start_schedule(handle.clone());
             if !hidden || !tray_ok {
-                windows::show_main(&handle, None, None)?;
+                shell::windows::show_main(&handle, None, None)?;
             }
             Ok(())
         })
         .on_window_event(|window, event| {
             if let WindowEvent::CloseRequested { api, .. } = event {
                 // The popup is never destroyed: it is what makes the hotkey instant.
-                if window.label() == windows::POPUP {
+                if window.label() == shell::windows::POPUP {
                     api.prevent_close();
                     let _ = window.hide();
-                } else if window.label() == windows::MAIN {
+                } else if window.label() == shell::windows::MAIN {
                     let has_tray = window
                         .try_state::<TrayAvailable>()
                         .is_some_and(|t| t.0.load(Ordering::Relaxed));

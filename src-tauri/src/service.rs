@@ -11,54 +11,11 @@ use bantam_core::paths::DataDir;
 use bantam_core::tasks::documents::{DocumentOptions, DocumentService};
 use bantam_core::tasks::triage::{TriageBook, TriageService};
 use bantam_core::{Engine, EngineConfig, Store};
-use serde::Serialize;
 use tokio::sync::RwLock;
 
+use crate::engine::dto::EngineState;
 use crate::error::{AppError, AppResult};
 use crate::running::Running;
-
-/// What the tray tooltip and the windows show.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum EngineState {
-    /// No model configured or found.
-    NoModel,
-    Loading {
-        model: String,
-        progress: f32,
-    },
-    Ready {
-        model: String,
-        /// The file loaded (two downloads of one model can share a name).
-        path: PathBuf,
-        quantization: String,
-        parameters: u64,
-    },
-    Paused {
-        model: String,
-    },
-    Error {
-        model: String,
-        message: String,
-    },
-}
-
-impl EngineState {
-    pub fn summary(&self, load: EngineLoad) -> String {
-        match self {
-            EngineState::NoModel => "Bantam — no model chosen".into(),
-            EngineState::Loading { model, progress } => {
-                format!("Bantam — loading {model} ({:.0}%)", progress * 100.0)
-            }
-            EngineState::Ready { model, .. } if load.active + load.queued > 0 => {
-                format!("Bantam — {model}, busy with {} requests", load.active + load.queued)
-            }
-            EngineState::Ready { model, .. } => format!("Bantam — {model}, ready"),
-            EngineState::Paused { model } => format!("Bantam — {model}, paused"),
-            EngineState::Error { message, .. } => format!("Bantam — model failed: {message}"),
-        }
-    }
-}
 
 type Listener = Arc<dyn Fn(&EngineState) + Send + Sync>;
 

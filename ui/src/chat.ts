@@ -1,6 +1,6 @@
 // The chat view: the conversation list, a conversation's messages, asking with a
 // streamed answer, Stop, Regenerate, rename and delete.
-import { api, errorText, type ChatEvent, type Conversation, type Message, type Sampling } from "./api";
+import { api, errorText, type ChatEvent, type Conversation, type SamplingOverrides, type StoredMessage } from "./api";
 import { $, toast } from "./dom";
 import { relativeTime, statsLine } from "./format";
 import { renderMarkdown } from "./markdown";
@@ -65,7 +65,7 @@ function messageEl(role: string, text: string): HTMLElement {
   return div;
 }
 
-function renderMessages(messages: Message[]) {
+function renderMessages(messages: StoredMessage[]) {
   const box = $("messages");
   box.replaceChildren();
   if (messages.length === 0) {
@@ -128,7 +128,7 @@ export async function openConversation(id: number | null) {
 }
 
 // ---- asking -----------------------------------------------------------------------------
-function sampling(): Sampling {
+function sampling(): SamplingOverrides {
   const t = parseFloat($<HTMLInputElement>("opt-temperature").value);
   const n = parseInt($<HTMLInputElement>("opt-max-tokens").value, 10);
   const sys = $<HTMLTextAreaElement>("opt-system").value.trim();

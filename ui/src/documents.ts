@@ -67,7 +67,7 @@ export async function summarize(targets: { target: SummarizeTarget; name: string
       key: nextKey++,
       runId: null,
       name,
-      documentId: "document_id" in target ? target.document_id : null,
+      documentId: target.document_id ?? null,
       status: "reading",
       done: 0,
       total: 0,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Recall, relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format";
 import { documentMarkdown, downloadLine, duration, fitLabel, fraction, humanBytes, mailStatusLine } from "./format";
+import type { DocumentMetadata } from "./types.gen";
 
 describe("statusLine", () => {
   it("shows loading progress and errors", () => {
@@ -65,7 +66,7 @@ describe("shortcutFromEvent", () => {
 });
 
 describe("documentMarkdown", () => {
-  const meta = {
+  const meta: DocumentMetadata = {
     title: "Guide", authors: ["Ann"], dates: [], document_type: "manual", language: "en", people: [],
     organizations: ["Debian"], places: [], key_numbers: [], key_points: ["One", "Two", "Three"],
     file_name: "guide.pdf", format: "pdf", size_bytes: 10, sha256: "x", words: 1200, pages: 12, chunks: 3, model: "m",

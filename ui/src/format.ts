@@ -1,7 +1,7 @@
 // Small pure helpers, unit-tested (format.test.ts).
-import type { DocumentMetadata, DownloadUpdate, Fit, MailStatus, Status } from "./api";
+import type { DocumentMetadata, DownloadUpdate, Fit, MailStatus, StatusView } from "./api";
 
-export function statusLine(s: Status): string {
+export function statusLine(s: StatusView): string {
   switch (s.state) {
     case "no_model":
       return "No model chosen";

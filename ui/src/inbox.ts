@@ -2,13 +2,13 @@
 // and a reply flag; a click on the category corrects it (and teaches it for the sender).
 // "Triage now" fetches new mail of every account and streams the records in; the
 // schedule does the same in the background and the list follows its progress.
-import { api, errorText, type ImapAccount, type InboxItem, type InboxView, type MailPriority, type MailStatus } from "./api";
+import { api, errorText, type ImapAccount, type InboxEntry, type InboxView, type Priority4, type MailStatus } from "./api";
 import { mailStatusLine } from "./format";
 import { $ } from "./dom";
-const PRIORITIES: MailPriority[] = ["urgent", "high", "normal", "low"];
+const PRIORITIES: Priority4[] = ["urgent", "high", "normal", "low"];
 
 let view: InboxView | null = null;
-let filter: { priority: MailPriority | null; category: string | null } = { priority: null, category: null };
+let filter: { priority: Priority4 | null; category: string | null } = { priority: null, category: null };
 let running = false;
 let toast: (text: string) => void = () => {};
 let searchTimer = 0;
@@ -22,7 +22,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls = "", text = ""):
   return e;
 }
 
-function itemEl(item: InboxItem, categories: string[]): HTMLElement {
+function itemEl(item: InboxEntry, categories: string[]): HTMLElement {
   const r = item.record;
   const row = el("article", `mail-item priority-${r.priority}`);
   row.dataset.id = String(item.message_id);

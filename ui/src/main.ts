@@ -1,7 +1,7 @@
 // The main window: the views (chat, documents, inbox, models, settings), the keyboard
 // shortcuts between them, the engine's status line, and start-up. Each view is its own
 // module.
-import { api, errorText, type Status } from "./api";
+import { api, errorText, type StatusView } from "./api";
 import { initChat, isStreaming, openConversation, refreshList, stop } from "./chat";
 import { initDocuments, refreshDocuments, summarize } from "./documents";
 import { $, toast } from "./dom";
@@ -12,7 +12,7 @@ import { initSearch } from "./search";
 import { initSettings, loadSettings } from "./settings";
 import { applyTheme } from "./theme";
 
-function showStatus(s: Status) {
+function showStatus(s: StatusView) {
   const el = $("status");
   el.textContent = statusLine(s);
   el.dataset.state = s.state;
@@ -97,7 +97,7 @@ function summarizeClipboard() {
 async function start() {
   wire();
   await api.onStatus(showStatus);
-  await api.on<{ conversation: number | null; view: string | null }>("navigate", (n) => {
+  await api.onNavigate((n) => {
     if (n.view === "settings") void showSettings();
     else if (n.view === "documents") void showDocuments();
     else if (n.view === "models") void showModels();

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Gpu {
     pub name: String,
     pub description: String,
@@ -16,6 +17,7 @@ pub struct Gpu {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Hardware {
     pub total_ram: u64,
     /// What can be had now without swapping (free plus reclaimable cache).

@@ -20,6 +20,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Security {
     /// TLS from the first byte (IMAPS, port 993).
     Tls,
@@ -29,6 +30,7 @@ pub enum Security {
 
 /// An IMAP account as stored (the password is in the OS keyring, never here).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImapAccount {
     pub name: String,
     pub host: String,

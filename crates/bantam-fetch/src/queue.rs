@@ -13,6 +13,7 @@ use crate::error::{DownloadError, Result};
 
 /// One download's state for the UI: the row's status plus live progress while running.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DownloadUpdate {
     pub id: i64,
     pub file_name: String,

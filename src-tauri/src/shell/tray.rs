@@ -7,7 +7,8 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager};
 
-use crate::service::{EngineState, Service};
+use crate::engine::dto::EngineState;
+use crate::service::Service;
 use crate::shell::windows;
 
 pub const TRAY_ID: &str = "bantam";

@@ -28,7 +28,10 @@ pub fn show_main(app: &AppHandle, conversation: Option<i64>, view: Option<&str>)
         if conversation.is_some() || view.is_some() {
             window.emit(
                 "navigate",
-                serde_json::json!({ "conversation": conversation, "view": view }),
+                crate::windows::dto::Navigate {
+                    conversation,
+                    view: view.map(str::to_string),
+                },
             )?;
         }
         return Ok(());

@@ -15,6 +15,7 @@ use crate::hardware::Hardware;
 
 /// How the engine will be set up: what the estimate depends on besides the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Budget {
     /// Tokens per slot.
     pub context_size: u32,
@@ -35,6 +36,7 @@ impl Default for Budget {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MemoryEstimate {
     pub weights: u64,
     /// A second, re-laid-out copy of some weights that llama.cpp's CPU backend makes on
@@ -109,6 +111,7 @@ pub fn estimate_file(path: &Path, budget: &Budget) -> Result<Option<MemoryEstima
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Fit {
     /// Fits in a GPU's free memory: fully offloaded, fastest.
     Gpu,
@@ -119,6 +122,7 @@ pub enum Fit {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Verdict {
     pub fit: Fit,
     pub estimate: MemoryEstimate,

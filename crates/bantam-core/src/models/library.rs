@@ -26,6 +26,7 @@ pub struct ModelLibrary {
 /// One row of the Models view and `bantam models list`: a catalogue model (downloaded or
 /// not) or an imported file, with its memory verdict for this machine.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelListing {
     /// Catalogue id, or the file's stem for imported models.
     pub id: String,

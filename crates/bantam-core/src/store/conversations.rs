@@ -8,6 +8,7 @@ use crate::engine::{ChatMessage, Role};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Conversation {
     pub id: i64,
     pub title: String,
@@ -21,6 +22,7 @@ pub struct Conversation {
 }
 
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredMessage {
     pub id: i64,
     pub conversation_id: i64,
@@ -55,6 +57,7 @@ pub struct MessageStats {
 }
 
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     pub conversation_id: i64,
     pub conversation_title: String,

@@ -10,6 +10,7 @@ use crate::ingest::{Chunk, Hints};
 
 /// A document as listed: everything but its text.
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredDocument {
     pub id: i64,
     pub sha256: String,
@@ -65,6 +66,7 @@ pub struct StoredChunk {
 }
 
 #[derive(Debug, Clone, Serialize, FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredSummary {
     pub document_id: i64,
     pub length: String,

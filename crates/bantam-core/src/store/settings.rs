@@ -22,6 +22,7 @@ pub mod keys {
 /// reads this; today the resident engine serves every task with the default model.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TaskModels {
     pub chat: Option<std::path::PathBuf>,
     pub documents: Option<std::path::PathBuf>,
@@ -48,6 +49,7 @@ impl TaskModels {
 /// older version takes its default.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AppSettings {
     /// The quick-ask shortcut, in the global-hotkey crate's syntax; `None` disables it.
     pub hotkey: Option<String>,
@@ -56,6 +58,7 @@ pub struct AppSettings {
     /// Layers offloaded to a GPU; `None` offloads all of them (ignored on CPU builds).
     pub gpu_layers: Option<u32>,
     /// `system`, `light` or `dark`.
+    #[cfg_attr(feature = "ts", ts(type = r#""system" | "light" | "dark""#))]
     pub theme: String,
     pub launch_at_login: bool,
 }

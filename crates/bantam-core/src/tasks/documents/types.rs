@@ -13,6 +13,7 @@ pub const JOB_KIND: &str = "summarize";
 /// How long a summary should be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SummaryLength {
     /// One sentence.
     Tldr,
@@ -62,6 +63,7 @@ impl SummaryLength {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DocumentType {
     Invoice,
     Contract,
@@ -77,6 +79,7 @@ pub enum DocumentType {
 
 /// What the model extracts, under [`metadata_schema`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExtractedMetadata {
     pub title: String,
     pub authors: Vec<String>,
@@ -93,6 +96,7 @@ pub struct ExtractedMetadata {
 /// Extracted metadata with the file's own (title, authors, date, language win over the
 /// model's guesses) and the facts that are computed, not asked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DocumentMetadata {
     #[serde(flatten)]
     pub extracted: ExtractedMetadata,

@@ -19,6 +19,7 @@ pub struct TriageBook {
 
 /// A triaged message as the Inbox lists it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InboxEntry {
     pub message_id: i64,
     pub key: String,

@@ -22,6 +22,7 @@ pub const DEFAULT_CATEGORIES: [&str; 10] = [
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Priority4 {
     Urgent,
     High,
@@ -46,6 +47,7 @@ impl Priority4 {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DecidedBy {
     /// A rule the user wrote.
     Rule,
@@ -68,12 +70,14 @@ impl DecidedBy {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ActionItem {
     pub text: String,
     pub due: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TriageRecord {
     pub category: String,
     pub priority: Priority4,

@@ -10,10 +10,10 @@ use bantam_core::store::settings::keys::TRIAGE;
 use bantam_core::tasks::triage::{InboxEntry, Priority4, SyncEvent, SyncOptions, TriageOptions};
 use bantam_fetch::accounts::ImapMailbox;
 use bantam_fetch::imap::ImapAccount;
-use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::{broadcast, watch, Notify};
 
+use super::dto::{MailStatus, TriageEvent};
 use crate::error::AppResult;
 use crate::running::{Stop, Work};
 use crate::service::Service;
@@ -21,44 +21,6 @@ use crate::shell::{notify, tray};
 
 /// Overrides the schedule's minutes with seconds (tests).
 pub const EVERY_SECS_ENV: &str = "BANTAM_MAIL_EVERY_SECS";
-
-#[derive(Serialize, Clone)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum TriageEvent {
-    Account { name: String },
-    Record { item: Box<InboxEntry>, cached: bool },
-    Failed { message: String },
-    Done { account: String, fetched: usize },
-    Finished,
-}
-
-/// Where background triage stands, for the tray and the Inbox header.
-#[derive(Serialize, Clone, Default, Debug, PartialEq)]
-pub struct MailStatus {
-    pub running: bool,
-    /// Messages triaged in this run, of `total` fetched so far.
-    pub done: usize,
-    pub total: usize,
-    /// Milliseconds since the epoch.
-    pub last_finished: Option<i64>,
-    /// New messages the last run triaged (not counting ones stored before).
-    pub last_new: usize,
-    pub last_error: Option<String>,
-    pub next_run: Option<i64>,
-}
-
-impl MailStatus {
-    /// The line the tray shows while a run is going.
-    pub fn tray_line(&self) -> Option<String> {
-        self.running.then(|| {
-            if self.total == 0 {
-                "Checking mail…".to_string()
-            } else {
-                format!("Triaging mail: {} of {}", self.done, self.total)
-            }
-        })
-    }
-}
 
 pub struct MailRunner {
     run: tokio::sync::Mutex<()>,
@@ -308,7 +270,7 @@ pub fn start_schedule(app: AppHandle) {
 
 #[cfg(test)]
 mod tests {
-    use super::MailStatus;
+    use crate::mail::dto::MailStatus;
 
     #[test]
     fn the_tray_line_shows_progress_only_while_running() {

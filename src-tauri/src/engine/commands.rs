@@ -2,20 +2,11 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
 use tauri::State;
 
+use super::dto::StatusView;
 use crate::error::AppResult;
-use crate::service::{EngineState, Service};
-
-#[derive(Serialize, Clone)]
-pub struct StatusView {
-    #[serde(flatten)]
-    pub state: EngineState,
-    pub active: usize,
-    pub queued: usize,
-    pub summary: String,
-}
+use crate::service::Service;
 
 #[tauri::command]
 pub async fn engine_status(service: State<'_, Arc<Service>>) -> AppResult<StatusView> {

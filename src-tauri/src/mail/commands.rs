@@ -5,24 +5,17 @@
 use std::sync::Arc;
 
 use bantam_core::store::settings::keys::TRIAGE;
-use bantam_core::tasks::triage::{InboxEntry, Priority4, TriageOptions, TriageRecord};
+use bantam_core::tasks::triage::{Priority4, TriageOptions, TriageRecord};
 use bantam_fetch::accounts;
 use bantam_fetch::imap::{test_connection, ImapAccount};
-use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 use tokio::sync::broadcast;
 
+use super::dto::{InboxView, MailOptions, MailStatus, TriageEvent};
+use super::runner::{self, MailRunner};
 use crate::error::{AppError, AppResult};
-use crate::mail::{self, MailRunner, MailStatus, TriageEvent};
 use crate::service::Service;
-
-#[derive(Serialize)]
-pub struct InboxView {
-    pub items: Vec<InboxEntry>,
-    pub categories: Vec<String>,
-    pub accounts: usize,
-}
 
 #[tauri::command]
 pub async fn inbox_list(service: State<'_, Arc<Service>>, query: Option<String>) -> AppResult<InboxView> {
@@ -67,7 +60,7 @@ pub async fn triage_now(
         return Err(AppError::NoMailAccount);
     }
     let mut events = runner.subscribe();
-    let mut run = tauri::async_runtime::spawn(async move { mail::run_once(&app).await });
+    let mut run = tauri::async_runtime::spawn(async move { runner::run_once(&app).await });
     let mut run_ended = false;
     loop {
         tokio::select! {
@@ -95,14 +88,6 @@ pub async fn triage_now(
 #[tauri::command]
 pub fn mail_status(runner: State<'_, Arc<MailRunner>>) -> MailStatus {
     runner.status()
-}
-
-/// The mail options Settings shows.
-#[derive(Serialize, Deserialize, Clone, Debug)]
-pub struct MailOptions {
-    pub every_minutes: u32,
-    pub notify_urgent: bool,
-    pub drafts: bool,
 }
 
 #[tauri::command]

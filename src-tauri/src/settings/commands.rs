@@ -1,25 +1,14 @@
 //! Settings: read, and save with their effects (hotkey re-registered, model reloaded).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use bantam_core::store::settings::{keys, AppSettings};
-use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 
+use super::dto::SettingsView;
 use crate::error::{AppError, AppResult};
 use crate::service::Service;
 use crate::shell::{autostart, hotkey};
-
-#[derive(Serialize)]
-pub struct SettingsView {
-    #[serde(flatten)]
-    pub settings: AppSettings,
-    pub default_model: Option<PathBuf>,
-    pub data_dir: PathBuf,
-    /// Why the hotkey is not active, when the OS refused it.
-    pub hotkey_error: Option<String>,
-}
 
 #[tauri::command]
 pub async fn settings_get(app: AppHandle, service: State<'_, Arc<Service>>) -> AppResult<SettingsView> {

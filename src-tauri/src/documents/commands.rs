@@ -4,87 +4,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bantam_core::store::{StoredDocument, StoredSummary};
 use bantam_core::tasks::documents::{DocumentEvent, DocumentMetadata, SummaryLength, Target};
-use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
+use super::dto::{DocEvent, DocumentDetail, DocumentRow, SummarizeTarget};
 use crate::error::{AppError, AppResult};
 use crate::running::{Stop, Work};
 use crate::service::Service;
-
-/// For one file, in order: `ingested`, `mapped` (long documents), `token`s of the
-/// summary, `metadata`, then `done` — or `failed`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum DocEvent {
-    Ingested {
-        document_id: i64,
-        name: String,
-        format: String,
-        pages: Option<i64>,
-        words: i64,
-        chunks: usize,
-    },
-    Mapped {
-        done: usize,
-        total: usize,
-    },
-    Token {
-        text: String,
-    },
-    Metadata {
-        metadata: Box<DocumentMetadata>,
-    },
-    Done {
-        document_id: i64,
-        text: String,
-        cached: bool,
-        chunks: usize,
-        mapped: usize,
-    },
-    Failed {
-        message: String,
-    },
-}
-
-impl From<DocumentEvent> for DocEvent {
-    fn from(e: DocumentEvent) -> Self {
-        match e {
-            DocumentEvent::Ingested(d) => DocEvent::Ingested {
-                document_id: d.document.id,
-                name: d.document.name.clone(),
-                format: d.document.format.clone(),
-                pages: d.document.pages,
-                words: d.document.words,
-                chunks: d.chunks.len(),
-            },
-            DocumentEvent::Mapped { done, total } => DocEvent::Mapped { done, total },
-            DocumentEvent::Token(text) => DocEvent::Token { text },
-            DocumentEvent::Metadata(metadata) => DocEvent::Metadata { metadata },
-            DocumentEvent::Done(r) => DocEvent::Done {
-                document_id: r.document_id,
-                text: r.text,
-                cached: r.cached,
-                chunks: r.chunks,
-                mapped: r.mapped,
-            },
-            DocumentEvent::Failed(e) => DocEvent::Failed { message: e.to_string() },
-        }
-    }
-}
-
-/// What to summarize: a path (dropped), a stored document (re-summarize), or the clipboard.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub struct SummarizeTarget {
-    pub path: Option<String>,
-    pub document_id: Option<i64>,
-    #[serde(default)]
-    pub clipboard: bool,
-}
 
 static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
 
@@ -108,7 +36,9 @@ pub async fn documents_summarize(
         SummarizeTarget {
             document_id: Some(id), ..
         } => Target::Document(id),
-        SummarizeTarget { clipboard: true, .. } => {
+        SummarizeTarget {
+            clipboard: Some(true), ..
+        } => {
             let text = app.clipboard().read_text().unwrap_or_default();
             if text.trim().is_empty() {
                 return Err(AppError::EmptyClipboard);
@@ -155,13 +85,6 @@ pub async fn documents_cancel(service: State<'_, Arc<Service>>, run_id: u64) -> 
     Ok(service.running().cancel(Work::Summary { run: run_id }))
 }
 
-#[derive(Debug, Serialize)]
-pub struct DocumentRow {
-    #[serde(flatten)]
-    pub document: StoredDocument,
-    pub title: Option<String>,
-}
-
 #[tauri::command]
 pub async fn documents_list(service: State<'_, Arc<Service>>, query: Option<String>) -> AppResult<Vec<DocumentRow>> {
     let list = service.store.list_documents(query.as_deref(), 200).await?;
@@ -177,13 +100,6 @@ pub async fn documents_list(service: State<'_, Arc<Service>>, query: Option<Stri
             DocumentRow { document: d, title }
         })
         .collect())
-}
-
-#[derive(Debug, Serialize)]
-pub struct DocumentDetail {
-    pub document: StoredDocument,
-    pub metadata: Option<DocumentMetadata>,
-    pub summaries: Vec<StoredSummary>,
 }
 
 #[tauri::command]

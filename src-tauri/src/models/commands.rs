@@ -7,25 +7,12 @@ use std::sync::Arc;
 use bantam_core::engine::gpus;
 use bantam_core::hardware::Hardware;
 use bantam_core::models::fit::Budget;
-use bantam_core::models::ModelListing;
-use bantam_core::store::settings::TaskModels;
 use bantam_fetch::{DownloadUpdate, MIRROR_ENV};
-use serde::Serialize;
 use tauri::State;
 
+use super::dto::ModelsOverview;
 use crate::error::{AppError, AppResult};
 use crate::service::Service;
-
-#[derive(Serialize)]
-pub struct ModelsOverview {
-    pub hardware: Hardware,
-    pub budget: Budget,
-    pub models: Vec<ModelListing>,
-    pub downloads: Vec<DownloadUpdate>,
-    pub tasks: TaskModels,
-    /// The model the engine loads now.
-    pub current: Option<PathBuf>,
-}
 
 #[tauri::command]
 pub async fn models_overview(service: State<'_, Arc<Service>>) -> AppResult<ModelsOverview> {

@@ -4,47 +4,13 @@ use std::sync::Arc;
 
 use bantam_core::engine::Event;
 use bantam_core::tasks::chat::{ChatOptions, ChatService, ChatTurn};
-use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::State;
 
+use super::dto::{ChatEvent, SamplingOverrides};
 use crate::error::AppResult;
 use crate::running::{Stop, Work};
 use crate::service::Service;
-
-/// What the page receives for one answer, in order: `started`, `token`s, then `done` or
-/// `failed`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ChatEvent {
-    Started {
-        conversation_id: i64,
-        prompt_tokens: usize,
-        cached_tokens: usize,
-        dropped_messages: usize,
-    },
-    Token {
-        text: String,
-    },
-    Done {
-        text: String,
-        finish_reason: String,
-        generated_tokens: usize,
-        tokens_per_s: f64,
-        time_to_first_token_ms: f64,
-    },
-    Failed {
-        message: String,
-    },
-}
-
-/// Per-request sampling from the page; absent fields keep the chat defaults.
-#[derive(Debug, Default, Deserialize)]
-pub struct SamplingOverrides {
-    pub temperature: Option<f32>,
-    pub max_tokens: Option<usize>,
-    pub system_prompt: Option<String>,
-}
 
 fn options(o: Option<SamplingOverrides>) -> ChatOptions {
     let mut options = ChatOptions::default();

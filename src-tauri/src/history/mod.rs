@@ -1,0 +1,3 @@
+//! Conversations: list, open, search, rename, delete.
+
+pub mod commands;

@@ -1,0 +1,4 @@
+//! Settings: read, and save with their effects.
+
+pub mod commands;
+pub mod dto;

@@ -1,0 +1,4 @@
+//! Window actions the pages ask for.
+
+pub mod commands;
+pub mod dto;

@@ -1,0 +1,254 @@
+// Generated from the Rust types by src-tauri/src/types.rs (ts-rs): do not edit.
+// BANTAM_WRITE_TYPES=1 cargo test -p bantam-app types writes it anew.
+
+export type EngineState = { "state": "no_model" } | { "state": "loading", model: string, progress: number, } | { "state": "ready", model: string, 
+/**
+ * The file loaded (two downloads of one model can share a name).
+ */
+path: string, quantization: string, parameters: number, } | { "state": "paused", model: string, } | { "state": "error", model: string, message: string, };
+
+export type StatusView = { active: number, queued: number, summary: string, } & ({ "state": "no_model" } | { "state": "loading", model: string, progress: number, } | { "state": "ready", model: string, 
+/**
+ * The file loaded (two downloads of one model can share a name).
+ */
+path: string, quantization: string, parameters: number, } | { "state": "paused", model: string, } | { "state": "error", model: string, message: string, });
+
+export type Conversation = { id: number, title: string, model: string | null, system_prompt: string | null, created_at: number, updated_at: number, 
+/**
+ * Filled by listings.
+ */
+message_count: number, };
+
+export type StoredMessage = { id: number, conversation_id: number, role: string, content: string, model: string | null, prompt_tokens: number | null, cached_tokens: number | null, generated_tokens: number | null, ttft_ms: number | null, tokens_per_s: number | null, finish_reason: string | null, created_at: number, };
+
+export type SearchHit = { conversation_id: number, conversation_title: string, message_id: number, role: string, 
+/**
+ * The matching passage with hits between `[` and `]`.
+ */
+snippet: string, created_at: number, };
+
+export type ChatEvent = { "type": "started", conversation_id: number, prompt_tokens: number, cached_tokens: number, dropped_messages: number, } | { "type": "token", text: string, } | { "type": "done", text: string, finish_reason: string, generated_tokens: number, tokens_per_s: number, time_to_first_token_ms: number, } | { "type": "failed", message: string, };
+
+export type SamplingOverrides = { temperature?: number, max_tokens?: number, system_prompt?: string, };
+
+export type AppSettings = { 
+/**
+ * The quick-ask shortcut, in the global-hotkey crate's syntax; `None` disables it.
+ */
+hotkey: string | null, 
+/**
+ * Tokens per conversation.
+ */
+context_size: number, 
+/**
+ * Layers offloaded to a GPU; `None` offloads all of them (ignored on CPU builds).
+ */
+gpu_layers: number | null, 
+/**
+ * `system`, `light` or `dark`.
+ */
+theme: "system" | "light" | "dark", launch_at_login: boolean, };
+
+export type SettingsView = { default_model: string | null, data_dir: string, 
+/**
+ * Why the hotkey is not active, when the OS refused it.
+ */
+hotkey_error: string | null, 
+/**
+ * The quick-ask shortcut, in the global-hotkey crate's syntax; `None` disables it.
+ */
+hotkey: string | null, 
+/**
+ * Tokens per conversation.
+ */
+context_size: number, 
+/**
+ * Layers offloaded to a GPU; `None` offloads all of them (ignored on CPU builds).
+ */
+gpu_layers: number | null, 
+/**
+ * `system`, `light` or `dark`.
+ */
+theme: "system" | "light" | "dark", launch_at_login: boolean, };
+
+export type Navigate = { conversation: number | null, view: string | null, };
+
+export type Fit = "gpu" | "ram" | "too_big";
+
+export type MemoryEstimate = { weights: number, 
+/**
+ * A second, re-laid-out copy of some weights that llama.cpp's CPU backend makes on
+ * x86-64 for faster matrix products (Q4_0 and Q4_K tensors). The mapped originals stay
+ * resident too until the system needs the memory.
+ */
+repacked: number, kv_cache: number, 
+/**
+ * Compute and output buffers as far as they are touched.
+ */
+buffers: number, 
+/**
+ * What the process really holds once loaded and used on the CPU (weights, repacked
+ * copies, KV cache, buffers).
+ */
+total: number, 
+/**
+ * What a GPU must have free: llama.cpp reserves the worst-case compute buffer (a whole
+ * micro-batch of logits) up front in device memory, where on the CPU those pages are
+ * never touched because the engine only asks for each sequence's last logits.
+ */
+gpu_total: number, };
+
+export type Verdict = { fit: Fit, estimate: MemoryEstimate, 
+/**
+ * One line for a person: why this verdict.
+ */
+reason: string, };
+
+export type Gpu = { name: string, description: string, 
+/**
+ * The llama.cpp backend that drives it: `CUDA`, `Metal`, `Vulkan`, …
+ */
+backend: string, memory_total: number, memory_free: number, 
+/**
+ * Shares system memory (Apple Silicon, most laptop iGPUs).
+ */
+integrated: boolean, };
+
+export type Hardware = { total_ram: number, 
+/**
+ * What can be had now without swapping (free plus reclaimable cache).
+ */
+available_ram: number, cpu_threads: number, 
+/**
+ * The GPU backend compiled in (`metal`, `cuda`, `vulkan`), or `cpu`.
+ */
+backend: string, gpus: Array<Gpu>, };
+
+export type Budget = { 
+/**
+ * Tokens per slot.
+ */
+context_size: number, parallel: number, 
+/**
+ * Micro-batch size (the engine uses its batch size).
+ */
+ubatch: number, };
+
+export type ModelListing = { 
+/**
+ * Catalogue id, or the file's stem for imported models.
+ */
+id: string, name: string, 
+/**
+ * `tiny` / `small` / `workhorse`, or `imported`.
+ */
+tier: string, params: string, quantization: string, size_bytes: number, license: string | null, best_for: string | null, 
+/**
+ * Where the file is, when it is on this machine.
+ */
+path: string | null, 
+/**
+ * The model loaded when none is named.
+ */
+default: boolean, 
+/**
+ * The suggestion for its tier on this machine.
+ */
+recommended: boolean, 
+/**
+ * A catalogue model that can be downloaded (it has a URL, or a mirror is set).
+ */
+downloadable: boolean, fit: Verdict | null, };
+
+export type TaskModels = { chat: string | null, documents: string | null, triage: string | null, redaction: string | null, };
+
+export type DownloadStatus = "queued" | "downloading" | "paused" | "failed" | "done";
+
+export type Phase = "checking" | "downloading" | "verifying" | "done";
+
+export type DownloadUpdate = { id: number, file_name: string, catalog_id: string | null, status: DownloadStatus, phase: Phase | null, downloaded: number, total: number | null, rate: number, eta_seconds: number | null, notice: string | null, error: string | null, error_kind: string | null, };
+
+export type ModelsOverview = { hardware: Hardware, budget: Budget, models: Array<ModelListing>, downloads: Array<DownloadUpdate>, tasks: TaskModels, 
+/**
+ * The model the engine loads now.
+ */
+current: string | null, };
+
+export type Priority4 = "urgent" | "high" | "normal" | "low";
+
+export type DecidedBy = "rule" | "learned" | "headers" | "model";
+
+export type ActionItem = { text: string, due: string | null, };
+
+export type TriageRecord = { category: string, priority: Priority4, needs_reply: boolean, action_items: Array<ActionItem>, summary: string, 
+/**
+ * The folder/label it would go to: `Triage/<Category>`.
+ */
+route: string, reason: string, decided_by: DecidedBy, };
+
+export type InboxEntry = { message_id: number, key: string, from: string | null, subject: string, date: string | null, record: TriageRecord, 
+/**
+ * The local reply draft, when one was written.
+ */
+draft: string | null, };
+
+export type InboxView = { items: Array<InboxEntry>, categories: Array<string>, accounts: number, };
+
+export type MailStatus = { running: boolean, 
+/**
+ * Messages triaged in this run, of `total` fetched so far.
+ */
+done: number, total: number, 
+/**
+ * Milliseconds since the epoch.
+ */
+last_finished: number | null, 
+/**
+ * New messages the last run triaged (not counting ones stored before).
+ */
+last_new: number, last_error: string | null, next_run: number | null, };
+
+export type MailOptions = { every_minutes: number, notify_urgent: boolean, drafts: boolean, };
+
+export type TriageEvent = { "type": "account", name: string, } | { "type": "record", item: InboxEntry, cached: boolean, } | { "type": "failed", message: string, } | { "type": "done", account: string, fetched: number, } | { "type": "finished" };
+
+export type Security = "tls" | "starttls";
+
+export type ImapAccount = { name: string, host: string, port: number, security: Security, user: string, folder: string, 
+/**
+ * A CA certificate (PEM) to trust besides the public roots: a self-hosted server.
+ */
+ca_file: string | null, 
+/**
+ * Move triaged mail into its route's folder (`Triage/<Category>`) on the server.
+ * Off unless the user turns it on; the folder is never taken from the mail.
+ */
+move_to_route: boolean, };
+
+export type DocumentType = "invoice" | "contract" | "paper" | "letter" | "report" | "manual" | "article" | "email" | "notes" | "other";
+
+export type ExtractedMetadata = { title: string, authors: Array<string>, dates: Array<string>, document_type: DocumentType, language: string, people: Array<string>, organizations: Array<string>, places: Array<string>, key_numbers: Array<string>, key_points: Array<string>, };
+
+export type DocumentMetadata = { file_name: string, format: string, size_bytes: number, sha256: string, words: number, pages: number | null, chunks: number, model: string, title: string, authors: Array<string>, dates: Array<string>, document_type: DocumentType, language: string, people: Array<string>, organizations: Array<string>, places: Array<string>, key_numbers: Array<string>, key_points: Array<string>, };
+
+export type StoredDocument = { id: number, sha256: string, path: string, name: string, format: string, size_bytes: number, pages: number | null, words: number, 
+/**
+ * JSON of the extracted metadata, once done.
+ */
+metadata: string | null, chunk_model: string | null, created_at: number, updated_at: number, };
+
+export type DocumentRow = { title: string | null, id: number, sha256: string, path: string, name: string, format: string, size_bytes: number, pages: number | null, words: number, 
+/**
+ * JSON of the extracted metadata, once done.
+ */
+metadata: string | null, chunk_model: string | null, created_at: number, updated_at: number, };
+
+export type SummaryLength = "tldr" | "short" | "bullets";
+
+export type StoredSummary = { document_id: number, length: string, text: string, model: string, created_at: number, };
+
+export type DocumentDetail = { document: StoredDocument, metadata: DocumentMetadata | null, summaries: Array<StoredSummary>, };
+
+export type SummarizeTarget = { path?: string, document_id?: number, clipboard?: boolean, };
+
+export type DocEvent = { "type": "ingested", document_id: number, name: string, format: string, pages: number | null, words: number, chunks: number, } | { "type": "mapped", done: number, total: number, } | { "type": "token", text: string, } | { "type": "metadata", metadata: DocumentMetadata, } | { "type": "done", document_id: number, text: string, cached: boolean, chunks: number, mapped: number, } | { "type": "failed", message: string, };
