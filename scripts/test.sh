@@ -12,7 +12,13 @@ export BANTAM_CORPUS=${BANTAM_CORPUS:-$(bash scripts/fetch-corpus.sh)}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/bantam-target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
-step() { printf '\n== %s\n' "$*" >&2; }
+started=$SECONDS
+last=$SECONDS
+# Each step says how long the one before took, so the suite's cost stays visible.
+step() {
+    printf '\n== %s   (previous step %ds, %ds in all)\n' "$*" $((SECONDS - last)) $((SECONDS - started)) >&2
+    last=$SECONDS
+}
 
 # WebDriver for the app: tauri-driver (a Rust tool, built once into a cache).
 tools=$HOME/.cache/bantam-tools
@@ -32,11 +38,12 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# One build for everything: the binaries the end-to-end tests drive (tests/) are built
+# with the same features as the tests, so nothing is compiled twice.
+step "cargo build (binaries and tests)"
+cargo build --workspace --all-targets --locked
 step "cargo test"
-# Each test binary loads the model itself; two at a time fit two cores.
-cargo test --workspace --locked -- --test-threads=2
-step "criterion benches, once each"
-# Run once, not timed: catches a bench whose setup no longer holds (the sampler must
-# still produce the answer it is timed on).
-cargo test -p bantam-core --benches --locked
+# Two tests at a time fit two cores. --all-targets also runs each criterion bench once,
+# not timed: it catches a bench whose setup no longer holds.
+RUST_TEST_THREADS=2 cargo test --workspace --all-targets --locked
 step "all tests passed"

@@ -2,7 +2,7 @@
 //! message; SIGKILL mid-run and the same command finishes with every message triaged
 //! exactly once; a correction with --correct applies to the next mail from that sender.
 
-mod common;
+use bantam_tests::cli as common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

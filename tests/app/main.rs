@@ -1,7 +1,7 @@
 //! End to end: the built app in a real WebKit window under Xvfb, driven over WebDriver,
 //! answering with the real test model.
 
-mod harness;
+use bantam_tests::app as harness;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! The real `bantam` binary on the real test model, each test in its own data directory.
 
-mod common;
+use bantam_tests::cli as common;
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};

@@ -3,7 +3,6 @@
 //!
 //! Needs: Xvfb, dbus-daemon, WebKitWebDriver (Debian's webkit2gtk-driver), xdotool, and
 //! `tauri-driver` on PATH or in `BANTAM_TAURI_DRIVER`. `scripts/test.sh` installs them.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -210,7 +209,7 @@ async fn connect(port: u16, log: &Path) -> Result<Client, String> {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "tauri:options".into(),
-        serde_json::json!({ "application": env!("CARGO_BIN_EXE_bantam-app") }),
+        serde_json::json!({ "application": crate::bin("bantam-app") }),
     );
     caps.insert("browserName".into(), "wry".into());
     let deadline = Instant::now() + Duration::from_secs(30);

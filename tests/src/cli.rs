@@ -1,13 +1,11 @@
-//! Shared by the CLI's integration tests.
-// Each test binary uses a part of this module.
-#![allow(dead_code)]
+//! The `bantam` binary as the CLI tests run it.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// `bantam` with a private data directory and no model chosen through the environment.
 pub fn bantam(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bantam"));
+    let mut cmd = Command::new(crate::bin("bantam"));
     cmd.env_remove("BANTAM_MODEL")
         .env("BANTAM_DATA_DIR", data)
         .env("BANTAM_THREADS", "2")
@@ -16,5 +14,4 @@ pub fn bantam(data: &Path) -> Command {
     cmd
 }
 
-#[allow(unused_imports)]
 pub use bantam_testkit::PrivateKeyring;

@@ -10,7 +10,7 @@ use bantam_core::Store;
 use bantam_testkit::{test_corpus, test_model};
 use serde_json::Value;
 
-mod common;
+use bantam_tests::cli as common;
 
 /// `bantam` on the test model.
 fn bantam(data: &Path) -> Command {

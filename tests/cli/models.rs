@@ -2,7 +2,7 @@
 //! resumes from its partial file on the next run, the result is verified, listed and
 //! usable; a wrong checksum fails with its kind and leaves nothing behind.
 
-mod common;
+use bantam_tests::cli as common;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
