@@ -114,31 +114,42 @@ impl Running {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_newer_run_replaces_the_old_one_and_quit_stops_everything() {
+    fn signal() -> (Stop, watch::Receiver<bool>) {
+        let (tx, rx) = watch::channel(false);
+        (Stop::Signal(tx), rx)
+    }
+
+    #[test]
+    fn a_newer_run_replaces_the_old_one_and_only_its_holder_ends_it() {
         let running = Running::default();
-        let (tx, mut rx) = watch::channel(false);
-        let first = running.track(Work::Triage, Stop::Signal(tx));
-        let (tx2, mut rx2) = watch::channel(false);
-        let second = running.track(Work::Triage, Stop::Signal(tx2));
-        assert!(*rx.borrow_and_update(), "the replaced run was told to stop");
+        let (stop, mut first_rx) = signal();
+        let first = running.track(Work::Triage, stop);
+        let (stop, mut second_rx) = signal();
+        let second = running.track(Work::Triage, stop);
+        assert!(*first_rx.borrow_and_update(), "the replaced run was told to stop");
         // The old run's end does not forget the new one.
         running.finished(first);
         assert!(running.is_running(Work::Triage));
         running.finished(second);
         assert!(!running.is_running(Work::Triage));
         assert!(!running.cancel(Work::Triage), "nothing to stop");
+        assert!(!*second_rx.borrow_and_update(), "a run that ended is not stopped");
+    }
 
-        let (tx3, mut rx3) = watch::channel(false);
-        running.track(Work::Triage, Stop::Signal(tx3));
-        let task = tokio::spawn(std::future::pending::<()>());
-        let (stop_tx, _stop_rx) = watch::channel(false);
-        running.track(Work::Summary { run: 7 }, Stop::Signal(stop_tx));
-        running.track(Work::Answer { conversation: 1 }, Stop::Signal(watch::channel(false).0));
+    #[test]
+    fn stop_ends_one_piece_of_work_and_quit_ends_all() {
+        let running = Running::default();
+        let (stop, mut answer) = signal();
+        running.track(Work::Answer { conversation: 1 }, stop);
+        let (stop, mut other) = signal();
+        running.track(Work::Answer { conversation: 2 }, stop);
+        let (stop, mut mail) = signal();
+        running.track(Work::Triage, stop);
+        assert!(running.cancel(Work::Answer { conversation: 1 }));
+        assert!(*answer.borrow_and_update());
+        assert!(!*other.borrow_and_update(), "only the one asked for");
         running.cancel_all();
-        assert!(*rx3.borrow_and_update());
-        assert!(!*rx2.borrow_and_update(), "a finished run is not stopped again");
-        assert!(!running.is_running(Work::Summary { run: 7 }));
-        task.abort();
+        assert!(*other.borrow_and_update() && *mail.borrow_and_update());
+        assert!(!running.is_running(Work::Triage));
     }
 }

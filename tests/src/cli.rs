@@ -8,7 +8,7 @@ pub fn bantam(data: &Path) -> Command {
     let mut cmd = Command::new(crate::bin("bantam"));
     cmd.env_remove("BANTAM_MODEL")
         .env("BANTAM_DATA_DIR", data)
-        .env("BANTAM_THREADS", "2")
+        .env("BANTAM_THREADS", bantam_testkit::test_threads().to_string())
         .env("BANTAM_CTX_SIZE", "2048")
         .stdin(Stdio::null());
     cmd

@@ -5,6 +5,7 @@
 //! The CLI parses the command line with these types and hands over a [`Setup`].
 
 mod anchor;
+mod app;
 mod download;
 mod engine;
 pub mod eval;
@@ -59,6 +60,9 @@ pub enum BenchCommand {
     Tasks(tasks::TasksArgs),
     /// Download throughput of a file from a loopback server, next to curl's
     Download(download::DownloadArgs),
+    /// The desktop app under a private Xvfb display: cold start, hotkey to popup, idle
+    /// memory with and without a model
+    App(app::AppArgs),
     /// The memory-fit estimate of the model next to the memory loading it really takes
     Fit(Output),
     /// Everything: the engine rows with both anchors (from ~/.cache/bantam-anchor when
@@ -105,6 +109,7 @@ pub async fn run(cmd: BenchCommand, setup: Option<Setup>) -> Result<u8> {
         BenchCommand::Download(args) => download::run(&args).await,
         BenchCommand::Engine(args) => engine::run(&need()?, args).await,
         BenchCommand::Tasks(args) => tasks::run(&need()?, &args).await,
+        BenchCommand::App(args) => app::run(&need()?, &args).await,
         BenchCommand::Fit(out) => fit::run(&need()?, &out).await,
         BenchCommand::All(out) => {
             let setup = need()?;

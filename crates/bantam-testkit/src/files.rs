@@ -42,6 +42,20 @@ pub fn test_corpus() -> PathBuf {
     path
 }
 
+/// llama.cpp threads for one test's engine: the cores shared by the tests running at
+/// once (`RUST_TEST_THREADS`, else libtest's default of one per core). More would
+/// oversubscribe the cores, and llama.cpp's spinning OpenMP threads then slow everything
+/// down: two summaries at once with two threads each took 6 min 7 s on two cores, with
+/// one thread each 1 min 41 s (docs/performance.md).
+pub fn test_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let at_once = std::env::var("RUST_TEST_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(cores);
+    (cores / at_once.max(1)).max(1)
+}
+
 /// The repository this was built from.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -11,7 +11,7 @@ pub mod keyring;
 pub mod relay;
 
 pub use dovecot::Dovecot;
-pub use files::{corpus_complete, corpus_dir, test_corpus, test_model};
+pub use files::{corpus_complete, corpus_dir, test_corpus, test_model, test_threads};
 pub use http::{FileServer, Seen, ServeOptions};
 pub use keyring::PrivateKeyring;
 pub use relay::DroppingRelay;

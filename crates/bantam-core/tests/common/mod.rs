@@ -9,7 +9,7 @@ pub fn config() -> EngineConfig {
     EngineConfig {
         context_size: 2048,
         parallel: 4,
-        threads: Some(2),
+        threads: Some(bantam_testkit::test_threads()),
         flash_attention: std::env::var("BANTAM_FA").ok().map(|v| v == "1"),
         ..EngineConfig::new(test_model())
     }
