@@ -466,21 +466,6 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
     assert!(list.contains("New Webinar") && list.contains("budget review"), "{list}");
     assert!(app.text("#inbox-filters").await.contains("newsletter"));
 
-    // Correct the meeting's category; it sticks after a reload of the list.
-    let set = "const s = [...document.querySelectorAll('#inbox-list .mail-item')] \
-                 .find(i => i.textContent.includes('budget review')).querySelector('.mail-category'); \
-               s.value = 'finance'; s.dispatchEvent(new Event('change'));";
-    app.client.execute(set, vec![]).await.unwrap();
-    app.until(
-        "the correction to be saved",
-        "const i = [...document.querySelectorAll('#inbox-list .mail-item')] \
-           .find(i => i.textContent.includes('budget review')); \
-         return !!i && i.textContent.includes('decided by learned')",
-    )
-    .await;
-    if let Some(dir) = screenshots() {
-        app.screenshot(&dir.join("inbox.png")).await;
-    }
     // Again: nothing new on the server.
     app.click("#triage-now").await;
     app.until(
@@ -498,6 +483,48 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
             .unwrap(),
         serde_json::json!(4)
     );
+
+    // Correct the meeting's category with the model paused: corrections need no model.
+    app.click("#open-settings").await;
+    app.click("#pause-model").await;
+    app.until(
+        "the model to be paused",
+        "return document.getElementById('status').dataset.state === 'paused'",
+    )
+    .await;
+    app.click("#nav-inbox").await;
+    let set = "const s = [...document.querySelectorAll('#inbox-list .mail-item')] \
+                 .find(i => i.textContent.includes('budget review')).querySelector('.mail-category'); \
+               s.value = 'finance'; s.dispatchEvent(new Event('change'));";
+    app.client.execute(set, vec![]).await.unwrap();
+    app.until(
+        "the correction to be saved while the model is paused",
+        "const i = [...document.querySelectorAll('#inbox-list .mail-item')] \
+           .find(i => i.textContent.includes('budget review')); \
+         return !!i && i.textContent.includes('decided by learned')",
+    )
+    .await;
+    // The next run, model back, follows it for the same sender.
+    app.click("#open-settings").await;
+    app.click("#pause-model").await;
+    app.wait_ready().await;
+    app.click("#nav-inbox").await;
+    let next = String::from_utf8_lossy(&seed[3])
+        .replace("Message-ID: <20261123091244.4411@", "Message-ID: <20261124080000.1@")
+        .replace("Can we move Thursday's budget review to 3pm?", "Room booked for the review");
+    server.deliver(next.as_bytes());
+    app.click("#triage-now").await;
+    app.until(
+        "the new message from the same sender to follow the correction",
+        "const i = [...document.querySelectorAll('#inbox-list .mail-item')] \
+           .find(i => i.textContent.includes('Room booked')); \
+         return !!i && i.textContent.includes('decided by learned') && \
+           i.querySelector('.mail-category').value === 'finance'",
+    )
+    .await;
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("inbox.png")).await;
+    }
     app.quit().await;
 }
 
