@@ -511,7 +511,10 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
     app.click("#nav-inbox").await;
     let next = String::from_utf8_lossy(&seed[3])
         .replace("Message-ID: <20261123091244.4411@", "Message-ID: <20261124080000.1@")
-        .replace("Can we move Thursday's budget review to 3pm?", "Room booked for the review");
+        .replace(
+            "Can we move Thursday's budget review to 3pm?",
+            "Room booked for the review",
+        );
     server.deliver(next.as_bytes());
     app.click("#triage-now").await;
     app.until(
