@@ -342,12 +342,22 @@ impl App {
         .await;
     }
 
+    /// Types into a field. A window just shown may not take focus yet under load
+    /// ("Element is not focusable"): that is retried for a few seconds, nothing else.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let el = self.find(css).await;
-        el.clear().await.ok();
-        el.send_keys(text)
-            .await
-            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+        let mut tries = 0;
+        loop {
+            let el = self.find(css).await;
+            el.clear().await.ok();
+            match el.send_keys(text).await {
+                Ok(()) => return,
+                Err(e) if tries < 50 && e.to_string().contains("not focusable") => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("typing into {css}: {e}"),
+            }
+        }
     }
 
     pub async fn click(&self, css: &str) {

@@ -39,6 +39,8 @@ function itemEl(item: InboxEntry, categories: string[]): HTMLElement {
       item.record = fixed;
       toast(`Filed as ${fixed.category}; mail from ${item.from ?? "this sender"} will follow`);
       render();
+      // A refresh that started before the correction was saved may land after it.
+      void refreshInbox();
     } catch (e) {
       toast(errorText(e));
     }
