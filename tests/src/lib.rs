@@ -30,7 +30,12 @@ pub fn bin(name: &str) -> PathBuf {
             path.display()
         )
     });
-    let sources = ["crates", "models", "src-tauri/src", "src-tauri/capabilities", "ui/dist"];
+    // The CLI is built from the crates; only the app also from src-tauri and the pages.
+    let sources: &[&str] = if name == "bantam" {
+        &["crates", "models"]
+    } else {
+        &["crates", "models", "src-tauri/src", "src-tauri/capabilities", "ui/dist"]
+    };
     let newest = sources
         .iter()
         .filter_map(|d| newest_rust_or_page(&repo().join(d)))

@@ -156,7 +156,8 @@ default: boolean,
  */
 recommended: boolean, 
 /**
- * A catalogue model that can be downloaded (it has a URL, or a mirror is set).
+ * A catalogue model that can be downloaded (it has a URL or PyPI wheels, or a mirror
+ * is set).
  */
 downloadable: boolean, fit: Verdict | null, };
 

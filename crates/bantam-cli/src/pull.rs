@@ -2,23 +2,39 @@
 //! progress line (or JSON Lines), Ctrl-C to pause, the same command to resume.
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use bantam_core::store::DownloadStatus;
-use bantam_fetch::{DownloadError, DownloadUpdate, Downloader, Phase, Progress};
+use bantam_core::units::human_bytes;
+use bantam_fetch::{DownloadError, DownloadUpdate, Downloader, Origin, Phase, Progress};
 use serde_json::json;
 use tokio::sync::watch;
 
 use crate::context::Context;
 use crate::exit;
-use bantam_core::units::human_bytes;
 
-pub async fn pull(ctx: &Context, name: &str, sha256: Option<&str>, json: bool) -> Result<u8> {
+pub async fn pull(ctx: &Context, name: &str, sha256: Option<&str>, origin: Origin, json: bool) -> Result<u8> {
+    match fetch(ctx, name, sha256, origin, json).await? {
+        Fetched::Done(_) => Ok(0),
+        Fetched::Paused => Ok(exit::INTERRUPTED),
+        Fetched::Failed(e) => fail(json, &e),
+    }
+}
+
+pub enum Fetched {
+    Done(PathBuf),
+    Paused,
+    Failed(DownloadError),
+}
+
+/// One download in the foreground, with its progress line; prints the path when done.
+pub async fn fetch(ctx: &Context, name: &str, sha256: Option<&str>, origin: Origin, json: bool) -> Result<Fetched> {
     let dl = Downloader::new(ctx.store.clone(), ctx.data.models_dir())?;
-    let new = match dl.resolve(name, sha256) {
+    let new = match dl.resolve_from(name, sha256, origin) {
         Ok(n) => n,
-        Err(e) => return fail(json, &e),
+        Err(e) => return Ok(Fetched::Failed(e)),
     };
     let row = ctx.store.queue_download(&new).await?;
     let target = dl.final_path(&row);
@@ -32,7 +48,7 @@ pub async fn pull(ctx: &Context, name: &str, sha256: Option<&str>, json: bool) -
             eprintln!("already downloaded");
             println!("{}", target.display());
         }
-        return Ok(0);
+        return Ok(Fetched::Done(target));
     }
     // Ours now: the app's queue only takes queued downloads.
     ctx.store
@@ -60,7 +76,7 @@ pub async fn pull(ctx: &Context, name: &str, sha256: Option<&str>, json: bool) -
                 eprintln!("downloaded and verified (sha256 {})", done.sha256.unwrap_or_default());
                 println!("{}", path.display());
             }
-            Ok(0)
+            Ok(Fetched::Done(path))
         }
         Err(DownloadError::Cancelled) => {
             let row = ctx.store.download(row.id).await?;
@@ -79,13 +95,13 @@ pub async fn pull(ctx: &Context, name: &str, sha256: Option<&str>, json: bool) -
                     human_bytes(row.downloaded_bytes as u64)
                 );
             }
-            Ok(exit::INTERRUPTED)
+            Ok(Fetched::Paused)
         }
-        Err(e) => fail(json, &e),
+        Err(e) => Ok(Fetched::Failed(e)),
     }
 }
 
-fn fail(json: bool, e: &DownloadError) -> Result<u8> {
+pub fn fail(json: bool, e: &DownloadError) -> Result<u8> {
     if json {
         println!(
             "{}",

