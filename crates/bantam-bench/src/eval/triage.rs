@@ -1,51 +1,67 @@
-//! `bantam eval triage LABELS.jsonl`: triage labeled messages (on a fresh store, so
-//! nothing cached or learned before counts) and report accuracy per field and the
-//! category confusion matrix.
+//! `bantam eval triage LABELS.jsonl`: triage labeled messages through the whole pipeline
+//! (cheap signals, then the model) on a fresh store, so nothing cached or learned before
+//! counts, and report how it did.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
 use bantam_core::mail::{parse, MailMessage};
-use bantam_core::tasks::triage::{DecidedBy, Priority4, TriageOptions, TriageRecord, TriageService};
+use bantam_core::tasks::triage::{TriageOptions, TriageService};
 use bantam_core::{Engine, Store};
-use clap::Subcommand;
-use serde::{Deserialize, Serialize};
 
+use super::score::{score, EvalReport, Label};
 use crate::Setup;
 
-#[derive(Subcommand, Debug)]
-pub enum EvalCommand {
-    /// Triage accuracy against a labels file (JSON Lines: file, category, priority, needs_reply)
-    Triage {
-        labels: PathBuf,
-        /// Where the labeled files are (repeatable; default: the labels file's folder)
-        #[arg(long, value_name = "DIR")]
-        mail_dir: Vec<PathBuf>,
-        #[arg(long)]
-        json: bool,
-    },
+pub struct Options {
+    pub labels: PathBuf,
+    pub mail_dirs: Vec<PathBuf>,
+    pub split: Option<String>,
+    pub limit: Option<usize>,
+    pub json: bool,
 }
 
 fn find(file: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
     dirs.iter().map(|d| d.join(file)).find(|p| p.is_file())
 }
 
-pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
-    let EvalCommand::Triage { labels, mail_dir, json } = cmd;
-    let dirs = if mail_dir.is_empty() {
-        vec![labels.parent().unwrap_or(Path::new(".")).to_path_buf()]
+/// The labels to run: those of the split, then at most `limit`, spread evenly.
+fn select(labels: Vec<Label>, split: Option<&str>, limit: Option<usize>) -> Vec<Label> {
+    let chosen: Vec<Label> = labels
+        .into_iter()
+        .filter(|l| split.is_none_or(|s| l.split.as_deref() == Some(s)))
+        .collect();
+    match limit {
+        Some(n) if n > 0 && n < chosen.len() => {
+            let step = chosen.len() as f64 / n as f64;
+            (0..n).map(|i| chosen[(i as f64 * step) as usize].clone()).collect()
+        }
+        _ => chosen,
+    }
+}
+
+pub async fn run(setup: &Setup, o: &Options) -> Result<EvalReport> {
+    let dirs = if o.mail_dirs.is_empty() {
+        vec![o.labels.parent().unwrap_or(Path::new(".")).to_path_buf()]
     } else {
-        mail_dir
+        o.mail_dirs.clone()
     };
-    let text = std::fs::read_to_string(&labels).with_context(|| format!("reading {}", labels.display()))?;
-    let mut labeled: Vec<(Label, MailMessage)> = Vec::new();
+    let text = std::fs::read_to_string(&o.labels).with_context(|| format!("reading {}", o.labels.display()))?;
+    let mut all = Vec::new();
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let label: Label = serde_json::from_str(line).with_context(|| format!("{}:{}", labels.display(), i + 1))?;
+        let label: Label = serde_json::from_str(line).with_context(|| format!("{}:{}", o.labels.display(), i + 1))?;
+        all.push(label);
+    }
+    let mut labeled: Vec<(Label, MailMessage)> = Vec::new();
+    for label in select(all, o.split.as_deref(), o.limit) {
         let Some(path) = find(&label.file, &dirs) else {
             bail!("{} not found in {dirs:?}", label.file);
         };
         let message = parse(&std::fs::read(&path)?, &path.display().to_string())?;
         labeled.push((label, message));
+    }
+    if labeled.is_empty() {
+        bail!("no labels to evaluate (check --split)");
     }
     let engine = Engine::start(setup.config(2)).await?;
     let scratch = tempfile::tempdir()?;
@@ -55,12 +71,19 @@ pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
     let service = TriageService::with_options(engine, store, options);
     let mut records = Vec::new();
     let mut failed = 0;
+    let started = Instant::now();
+    let total = labeled.len();
     service
-        .triage(labeled.iter().map(|(_, m)| m.clone()).collect(), false, |o| match o {
-            Ok(t) => records.push(t),
-            Err(_) => failed += 1,
+        .triage(labeled.iter().map(|(_, m)| m.clone()).collect(), false, |outcome| {
+            match outcome {
+                Ok(t) => records.push(t),
+                Err(_) => failed += 1,
+            }
+            eprint!("\r{} of {total} triaged", records.len() + failed);
         })
         .await?;
+    eprintln!();
+    let seconds = started.elapsed().as_secs_f64();
     let pairs: Vec<_> = labeled
         .iter()
         .filter_map(|(label, m)| {
@@ -70,23 +93,51 @@ pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
                 .map(|t| (label.clone(), t.record.clone()))
         })
         .collect();
-    let report = evaluate(&pairs, &categories);
-    if json {
+    let report = score(&pairs, &categories);
+    if o.json {
+        let misses: Vec<_> = pairs
+            .iter()
+            .filter(|(l, r)| l.category != r.category)
+            .map(|(l, r)| serde_json::json!({"file": l.file, "expected": l.category, "got": r.category, "decided_by": r.decided_by, "reason": r.reason}))
+            .collect();
         println!(
             "{}",
-            serde_json::json!({"report": report, "failed": failed, "model": setup.model})
+            serde_json::json!({"report": report, "failed": failed, "model": setup.model,
+                "split": o.split, "seconds": seconds, "misses": misses})
         );
-        return Ok(0);
+    } else {
+        print_table(&report, failed, seconds);
     }
-    println!(
-        "{} messages ({} decided without the model, {failed} failed)",
-        report.messages, report.decided_without_model
-    );
+    Ok(report)
+}
+
+fn print_table(report: &EvalReport, failed: usize, seconds: f64) {
+    println!("{} messages in {seconds:.0} s ({failed} failed)", report.messages);
     println!("  category     {:>5.1}%", report.category_accuracy * 100.0);
     println!("  priority     {:>5.1}%", report.priority_accuracy * 100.0);
     println!("  needs reply  {:>5.1}%", report.needs_reply_accuracy * 100.0);
+    println!(
+        "\n  {:<15}{:>8}{:>8}{:>10}{:>8}{:>6}",
+        "class", "labeled", "called", "precision", "recall", "F1"
+    );
+    for c in report.classes.iter().filter(|c| c.support + c.predicted > 0) {
+        println!(
+            "  {:<15}{:>8}{:>8}{:>10.2}{:>8.2}{:>6.2}",
+            c.class, c.support, c.predicted, c.precision, c.recall, c.f1
+        );
+    }
+    println!("\n  decided by     messages  category right");
+    for p in &report.parts {
+        println!(
+            "  {:<15}{:>8}{:>9} ({:.0}%)",
+            format!("{:?}", p.decided_by).to_lowercase(),
+            p.messages,
+            p.category_correct,
+            p.category_correct as f64 * 100.0 / p.messages.max(1) as f64
+        );
+    }
     println!("\nconfusion (rows: expected, columns: predicted)");
-    let short: Vec<String> = categories.iter().map(|c| c.chars().take(5).collect()).collect();
+    let short: Vec<String> = report.categories.iter().map(|c| c.chars().take(5).collect()).collect();
     println!(
         "  {:<13}{}",
         "",
@@ -98,111 +149,38 @@ pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
         }
         println!(
             "  {:<13}{}",
-            categories[i],
+            report.categories[i],
             row.iter().map(|n| format!("{n:>6}")).collect::<String>()
         );
-    }
-    Ok(0)
-}
-
-/// What a person says a message is, for evaluation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Label {
-    pub file: String,
-    pub category: String,
-    pub priority: Priority4,
-    pub needs_reply: bool,
-}
-
-/// Accuracy per field and the category confusion matrix (`matrix[expected][predicted]`).
-#[derive(Debug, Clone, Serialize)]
-pub struct EvalReport {
-    pub messages: usize,
-    pub category_accuracy: f64,
-    pub priority_accuracy: f64,
-    pub needs_reply_accuracy: f64,
-    /// Records decided without the model (rules, learned, headers).
-    pub decided_without_model: usize,
-    pub categories: Vec<String>,
-    pub matrix: Vec<Vec<usize>>,
-}
-
-/// Scores records against labels (pairs of one message each).
-pub fn evaluate(pairs: &[(Label, TriageRecord)], categories: &[String]) -> EvalReport {
-    let n = pairs.len().max(1) as f64;
-    let share = |f: &dyn Fn(&(Label, TriageRecord)) -> bool| pairs.iter().filter(|p| f(p)).count() as f64 / n;
-    let index = |c: &str| categories.iter().position(|x| x == c);
-    let mut matrix = vec![vec![0; categories.len()]; categories.len()];
-    for (label, record) in pairs {
-        if let (Some(e), Some(p)) = (index(&label.category), index(&record.category)) {
-            matrix[e][p] += 1;
-        }
-    }
-    EvalReport {
-        messages: pairs.len(),
-        category_accuracy: share(&|(l, r)| l.category == r.category),
-        priority_accuracy: share(&|(l, r)| l.priority == r.priority),
-        needs_reply_accuracy: share(&|(l, r)| l.needs_reply == r.needs_reply),
-        decided_without_model: pairs.iter().filter(|(_, r)| r.decided_by != DecidedBy::Model).count(),
-        categories: categories.to_vec(),
-        matrix,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bantam_core::tasks::triage::route;
-
-    fn record(category: &str, priority: Priority4, needs_reply: bool) -> TriageRecord {
-        TriageRecord {
-            category: category.into(),
-            priority,
-            needs_reply,
-            action_items: Vec::new(),
-            summary: "s".into(),
-            route: route(category),
-            reason: "r".into(),
-            decided_by: DecidedBy::Model,
-        }
-    }
-
-    fn label(category: &str, priority: Priority4, needs_reply: bool) -> Label {
-        Label {
-            file: "f".into(),
-            category: category.into(),
-            priority,
-            needs_reply,
-        }
-    }
+    use bantam_core::tasks::triage::Priority4;
 
     #[test]
-    fn evaluation_counts_each_field_and_fills_the_confusion_matrix() {
-        let cats: Vec<String> = ["work", "spam", "personal"].iter().map(|s| s.to_string()).collect();
-        let pairs = vec![
-            (
-                label("work", Priority4::High, true),
-                record("work", Priority4::High, false),
-            ),
-            (
-                label("spam", Priority4::Low, false),
-                record("work", Priority4::Low, false),
-            ),
-            (
-                label("spam", Priority4::Low, false),
-                record("spam", Priority4::Normal, false),
-            ),
-            (
-                label("personal", Priority4::Low, false),
-                record("personal", Priority4::Low, false),
-            ),
-        ];
-        let r = evaluate(&pairs, &cats);
-        assert_eq!(r.messages, 4);
-        assert!((r.category_accuracy - 0.75).abs() < 1e-9);
-        assert!((r.priority_accuracy - 0.75).abs() < 1e-9);
-        assert!((r.needs_reply_accuracy - 0.75).abs() < 1e-9);
-        assert_eq!(r.matrix, vec![vec![1, 0, 0], vec![1, 1, 0], vec![0, 0, 1]]);
-        assert_eq!(route("newsletter"), "Triage/Newsletter");
+    fn a_slice_is_spread_over_the_split() {
+        let labels: Vec<Label> = (0..10)
+            .map(|i| Label {
+                file: format!("{i}"),
+                category: "work".into(),
+                priority: Priority4::Normal,
+                needs_reply: false,
+                split: Some(if i % 2 == 0 { "dev" } else { "test" }.into()),
+            })
+            .collect();
+        let test: Vec<String> = select(labels.clone(), Some("test"), None)
+            .into_iter()
+            .map(|l| l.file)
+            .collect();
+        assert_eq!(test, ["1", "3", "5", "7", "9"]);
+        let slice: Vec<String> = select(labels.clone(), None, Some(3))
+            .into_iter()
+            .map(|l| l.file)
+            .collect();
+        assert_eq!(slice, ["0", "3", "6"]);
+        assert_eq!(select(labels, Some("none"), None).len(), 0);
     }
 }
