@@ -130,6 +130,7 @@ fn a_killed_triage_finishes_on_the_next_run_with_each_message_once() {
         .iter()
         .find(|r| r["from"] == "info@continuityinsights.com")
         .unwrap();
+    // Its List-Id (a mailing list's own mark) files it without the model.
     assert_eq!(webinar["record"]["decided_by"], "headers");
     let key = webinar["key"].as_str().unwrap();
     // A correction needs no model: it works with the model missing altogether.
@@ -250,29 +251,61 @@ fn imap_triage_fetches_only_new_mail_with_the_password_from_the_keyring() {
 #[test]
 fn eval_reports_accuracy_per_field_and_a_confusion_matrix() {
     let data = tempfile::tempdir().unwrap();
-    let labels = data.path().join("labels.jsonl");
-    // Both are decided by their bulk headers (newsletter, low): one label agrees, the
-    // other says promotion, so the scores are known.
-    std::fs::write(
-        &labels,
-        "{\"file\": \"mail_test_13.eml\", \"category\": \"newsletter\", \"priority\": \"low\", \"needs_reply\": false}\n\
-         {\"file\": \"mail_test_5.eml\", \"category\": \"promotion\", \"priority\": \"low\", \"needs_reply\": false}\n",
+    let mail = data.path().join("mail");
+    std::fs::create_dir_all(&mail).unwrap();
+    // Both are machine mail (Auto-Submitted), so the scores are known without the model:
+    // a real bounce labeled as one, and an auto-reply labeled personal (a miss).
+    std::fs::copy(
+        bantam_tests::repo().join("eval/mail/flufl-simple_39.eml"),
+        mail.join("bounce.eml"),
     )
     .unwrap();
-    let out = bantam(data.path())
-        .env("BANTAM_MODEL", bantam_testkit::test_model())
-        .args(["eval", "triage", "--json", "--mail-dir"])
-        .arg(bantam_testkit::test_corpus().join("mail"))
-        .arg(&labels)
-        .output()
-        .unwrap();
+    std::fs::write(
+        mail.join("away.eml"),
+        "From: Dana <dana@example.org>\nTo: sam@example.org\nSubject: Out of office\n\
+         Message-ID: <away-1@example.org>\nAuto-Submitted: auto-replied\n\nBack on Monday.\n",
+    )
+    .unwrap();
+    let labels = data.path().join("labels.jsonl");
+    std::fs::write(
+        &labels,
+        "{\"file\": \"bounce.eml\", \"category\": \"notification\", \"priority\": \"low\", \"needs_reply\": false, \"split\": \"test\"}\n\
+         {\"file\": \"away.eml\", \"category\": \"personal\", \"priority\": \"low\", \"needs_reply\": false, \"split\": \"test\"}\n\
+         {\"file\": \"bounce.eml\", \"category\": \"notification\", \"priority\": \"low\", \"needs_reply\": false, \"split\": \"dev\"}\n",
+    )
+    .unwrap();
+    let eval = |extra: &[&str]| {
+        bantam(data.path())
+            .env("BANTAM_MODEL", bantam_testkit::test_model())
+            .args(["eval", "triage", "--json", "--split", "test", "--mail-dir"])
+            .arg(&mail)
+            .args(extra)
+            .arg(&labels)
+            .output()
+            .unwrap()
+    };
+    let out = eval(&[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = &v["report"];
-    assert_eq!(r["messages"], 2);
+    assert_eq!(r["messages"], 2, "only the test split");
     assert_eq!(r["category_accuracy"], 0.5);
     assert_eq!(r["priority_accuracy"], 1.0);
-    assert_eq!(r["decided_without_model"], 2);
+    assert_eq!(r["parts"][0]["decided_by"], "headers");
+    assert_eq!(r["parts"][0]["messages"], 2);
+    assert_eq!(r["parts"][0]["category_correct"], 1);
+    let class = |name: &str| {
+        r["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["class"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(class("notification")["precision"], 0.5);
+    assert_eq!(class("notification")["recall"], 1.0);
+    assert_eq!(class("personal")["recall"], 0.0);
     let cats: Vec<&str> = r["categories"]
         .as_array()
         .unwrap()
@@ -280,8 +313,12 @@ fn eval_reports_accuracy_per_field_and_a_confusion_matrix() {
         .map(|c| c.as_str().unwrap())
         .collect();
     let at = |c: &str| cats.iter().position(|x| *x == c).unwrap();
-    assert_eq!(r["matrix"][at("promotion")][at("newsletter")], 1);
-    assert_eq!(r["matrix"][at("newsletter")][at("newsletter")], 1);
+    assert_eq!(r["matrix"][at("personal")][at("notification")], 1);
+    assert_eq!(r["matrix"][at("notification")][at("notification")], 1);
+    assert_eq!(v["misses"][0]["file"], "away.eml");
+    // A floor it does not reach fails the run; one it reaches passes.
+    assert_eq!(eval(&["--min-category", "0.9"]).status.code(), Some(1));
+    assert_eq!(eval(&["--min-category", "0.5"]).status.code(), Some(0));
     // A label file naming a missing message is an error, not a silent skip.
     std::fs::write(
         &labels,

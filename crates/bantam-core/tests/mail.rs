@@ -52,8 +52,24 @@ fn real_emails_parse_with_their_facts_and_a_bad_one_is_its_own_error() {
         "{}",
         flight.text
     );
+    // A file saved out of an mbox, its envelope line still on top, is the same message.
+    let raw = std::fs::read(named("mail_test_13.eml")).unwrap();
+    let mut enveloped = b"From info@continuityinsights.com Mon Feb  9 22:17:46 2009\n".to_vec();
+    enveloped.extend_from_slice(&raw);
+    let m13 = parse(&raw, "13").unwrap();
+    let e13 = parse(&enveloped, "13").unwrap();
+    assert_eq!((e13.key, e13.subject), (m13.key, m13.subject));
+    // A list post (the SpamAssassin corpus): the List-Id is the id in angle brackets.
+    let post = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/mail/sa-easyham-2-00911.eml");
+    let post = parse(&std::fs::read(post).unwrap(), "post").unwrap();
+    assert_eq!(post.bulk.list_id.as_deref(), Some("fork.xent.com"));
     // Not mail at all.
-    for junk in [&b""[..], b"\x00\x01\x02 binary", b"just some words\nwithout headers"] {
+    for junk in [
+        &b""[..],
+        b"\x00\x01\x02 binary",
+        b"just some words\nwithout headers",
+        b"From nobody\n",
+    ] {
         assert!(parse(junk, "junk").is_err(), "{junk:?}");
     }
 }

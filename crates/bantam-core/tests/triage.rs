@@ -60,7 +60,7 @@ async fn engine() -> Engine {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rules_headers_and_the_model_decide_and_a_second_run_recomputes_nothing() {
+async fn rules_machine_headers_and_the_model_decide_and_a_second_run_recomputes_nothing() {
     let engine = engine().await;
     let (_d, store) = store().await;
     let options = TriageOptions {
@@ -76,8 +76,12 @@ async fn rules_headers_and_the_model_decide_and_a_second_run_recomputes_nothing(
     let mut messages = corpus(&["mail_test_10", "mail_test_13", "mail_test_5", "mail_test_2"]);
     messages.push(load(&fixture("meeting.eml")));
     messages.push(load(&fixture("flight.eml")));
+    // A real bounce (flufl.bounce's test data) with Auto-Submitted: machine mail.
+    messages.push(load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../eval/mail/flufl-simple_39.eml"),
+    ));
     let records = run(&service, messages.clone(), false).await;
-    assert_eq!(records.len(), 6);
+    assert_eq!(records.len(), 7);
     for t in &records {
         let r = &t.record;
         assert!(options.categories.contains(&r.category), "{r:?}");
@@ -98,25 +102,37 @@ async fn rules_headers_and_the_model_decide_and_a_second_run_recomputes_nothing(
         (ibm.record.decided_by, ibm.record.category.as_str(), ibm.record.priority),
         (DecidedBy::Rule, "work", Priority4::High)
     );
+    let bounce = records
+        .iter()
+        .find(|t| t.from.as_deref() == Some("mailer-daemon@mx183.mail.ru"))
+        .unwrap();
+    assert_eq!(
+        (
+            bounce.record.decided_by,
+            bounce.record.category.as_str(),
+            bounce.record.priority
+        ),
+        (DecidedBy::Headers, "notification", Priority4::Low)
+    );
+    // A mailing list's own List-Id files the webinar; List-Unsubscribe and Precedence
+    // alone decide nothing (spam sends them too): mail_test_5 goes to the model.
     let webinar = records.iter().find(|t| t.subject.starts_with("New Webinar")).unwrap();
     assert_eq!(
         (webinar.record.decided_by, webinar.record.category.as_str()),
         (DecidedBy::Headers, "newsletter")
     );
+    let by = |d: DecidedBy| records.iter().filter(|t| t.record.decided_by == d).count();
+    assert_eq!(
+        (by(DecidedBy::Rule), by(DecidedBy::Headers), by(DecidedBy::Model)),
+        (1, 2, 4)
+    );
     let meeting = records.iter().find(|t| t.subject.contains("budget review")).unwrap();
     assert_eq!(meeting.record.decided_by, DecidedBy::Model);
-    assert_eq!(
-        records
-            .iter()
-            .filter(|t| t.record.decided_by == DecidedBy::Model)
-            .count(),
-        3
-    );
 
     // Again: every record comes from the store, nothing is recomputed or duplicated.
     let again = run(&service, messages, false).await;
     assert!(again.iter().all(|t| t.cached));
-    assert_eq!(store.triage_count().await.unwrap(), 6);
+    assert_eq!(store.triage_count().await.unwrap(), 7);
     for t in &again {
         assert_eq!(t.record, by_key(&records, &t.key).record);
     }

@@ -106,8 +106,23 @@ fn texts(value: &HeaderValue) -> Vec<String> {
     }
 }
 
+/// `Description <id>` → `id`; a bare id as it is.
+fn list_id_of(raw: &str) -> String {
+    let raw = raw.trim();
+    match (raw.rfind('<'), raw.rfind('>')) {
+        (Some(open), Some(close)) if open < close => raw[open + 1..close].trim().to_string(),
+        _ => raw.to_string(),
+    }
+}
+
 /// Parses one message. `source` says where it came from, for errors and the record.
 pub fn parse(bytes: &[u8], source: &str) -> Result<MailMessage, MailError> {
+    // A file saved out of an mbox keeps the envelope line (`From sender date`) above the
+    // headers; it is not part of the message.
+    let bytes = match bytes.strip_prefix(b"From ") {
+        Some(rest) => rest.iter().position(|b| *b == b'\n').map_or(bytes, |i| &rest[i + 1..]),
+        None => bytes,
+    };
     let head = &bytes[..bytes.len().min(8192)];
     // mail-parser accepts almost anything; a message needs at least one header line.
     let has_header = head.split(|b| *b == b'\n').next().is_some_and(|line| {
@@ -171,7 +186,9 @@ pub fn parse(bytes: &[u8], source: &str) -> Result<MailMessage, MailError> {
         .header_raw("Auto-Submitted")
         .map(|p| p.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let list_id = texts(message.list_id()).into_iter().next();
+    // Raw: mail-parser reads `Name <list.example.org>` as an address, and the id is the
+    // part in angle brackets (RFC 2919).
+    let list_id = message.header_raw("List-Id").map(list_id_of).filter(|l| !l.is_empty());
     let message_id = message.message_id().map(str::to_string);
     let subject = message.subject().unwrap_or("").trim().to_string();
     let date = message.date().map(|d| d.to_rfc3339());

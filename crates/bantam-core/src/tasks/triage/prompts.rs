@@ -54,7 +54,8 @@ pub fn schema(categories: &[String]) -> serde_json::Value {
     })
 }
 
-/// What the model reads of a message: the headers a person looks at, then the body.
+/// What the model reads of a message: the headers a person looks at (and the ones that
+/// say it was sent to many), then the body.
 pub(super) fn email_text(m: &MailMessage, body: &str) -> String {
     let mut t = String::new();
     let from = match (&m.from_name, &m.from_address) {
@@ -63,9 +64,28 @@ pub(super) fn email_text(m: &MailMessage, body: &str) -> String {
         (Some(n), None) => n.clone(),
         (None, None) => "(unknown)".into(),
     };
-    t.push_str(&format!("From: {from}\nSubject: {}\n", m.subject));
+    t.push_str(&format!("From: {from}\n"));
+    if !m.to.is_empty() {
+        let more = m.to.len().saturating_sub(3);
+        let to = m.to.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+        t.push_str(&format!(
+            "To: {to}{}\n",
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    t.push_str(&format!("Subject: {}\n", m.subject));
     if let Some(d) = &m.date {
         t.push_str(&format!("Date: {d}\n"));
+    }
+    if let Some(list) = &m.bulk.list_id {
+        t.push_str(&format!("Mailing list: {list}\n"));
+    }
+    if m.bulk.list_unsubscribe {
+        t.push_str("Has an unsubscribe link\n");
     }
     if !m.attachments.is_empty() {
         let names: Vec<&str> = m.attachments.iter().map(|a| a.name.as_str()).collect();

@@ -227,7 +227,7 @@ impl TriageService {
         } else {
             options.categories.first().cloned().unwrap_or_default()
         };
-        Ok(TriageRecord {
+        Ok(consistent(TriageRecord {
             route: route(&category),
             category,
             priority: answer.priority,
@@ -236,6 +236,77 @@ impl TriageService {
             summary: answer.summary,
             reason: answer.reason,
             decided_by: DecidedBy::Model,
-        })
+        }))
+    }
+}
+
+/// Where the model cannot be trusted, the record is made to hold together: bulk, machine
+/// and spam mail needs no reply (and spam no attention), and an action item is listed once.
+fn consistent(mut r: TriageRecord) -> TriageRecord {
+    if matches!(
+        r.category.as_str(),
+        "spam" | "promotion" | "newsletter" | "notification" | "social"
+    ) {
+        r.needs_reply = false;
+    }
+    if r.category == "spam" {
+        r.priority = super::record::Priority4::Low;
+        r.action_items.clear();
+    }
+    let mut seen = std::collections::HashSet::new();
+    r.action_items.retain(|a| {
+        let key: String = a
+            .text
+            .to_lowercase()
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        !key.is_empty() && seen.insert(key)
+    });
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasks::triage::record::{ActionItem, Priority4};
+
+    fn record(category: &str, items: &[&str]) -> TriageRecord {
+        TriageRecord {
+            category: category.into(),
+            priority: Priority4::High,
+            needs_reply: true,
+            action_items: items
+                .iter()
+                .map(|t| ActionItem {
+                    text: t.to_string(),
+                    due: None,
+                })
+                .collect(),
+            summary: "s".into(),
+            route: route(category),
+            reason: "r".into(),
+            decided_by: DecidedBy::Model,
+        }
+    }
+
+    #[test]
+    fn records_are_made_consistent() {
+        let r = consistent(record(
+            "work",
+            &["Confirm the 3pm slot", "confirm the 3pm slot.", " ", "Book the room"],
+        ));
+        assert!(r.needs_reply);
+        let items: Vec<&str> = r.action_items.iter().map(|a| a.text.as_str()).collect();
+        assert_eq!(items, ["Confirm the 3pm slot", "Book the room"]);
+        let list = consistent(record("newsletter", &[]));
+        assert!(!list.needs_reply);
+        assert_eq!(list.priority, Priority4::High);
+        let spam = consistent(record("spam", &["Claim your prize"]));
+        assert_eq!(
+            (spam.needs_reply, spam.priority, spam.action_items.len()),
+            (false, Priority4::Low, 0)
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Cheap signals first: the user's rules, then what the user corrected before for the
-//! same sender (or domain), then bulk-mail headers. What these decide never reaches the
-//! model.
+//! same sender (or domain), then a mailing list's post (List-Id) and mail a machine sent
+//! (Auto-Submitted). What these decide never reaches the model.
 
 use super::book::{without_model, TriageBook};
 use super::record::{DecidedBy, Priority4, RuleField, TriageRecord};
@@ -53,17 +53,20 @@ impl TriageBook {
                 )));
             }
         }
-        let b = &m.bulk;
-        if b.list_unsubscribe || b.list_id.is_some() || b.precedence_bulk {
+        // A List-Id is a mailing list's own mark: the post came through a list the user is
+        // on. List-Unsubscribe and Precedence alone decide nothing: spam and marketing
+        // send them as much as newsletters do, so the model judges those (it reads them,
+        // `email_text`).
+        if let Some(list) = &m.bulk.list_id {
             return Ok(Some(without_model(
                 m,
                 "newsletter",
                 Priority4::Low,
-                "sent to a mailing list (List-Unsubscribe/List-Id/Precedence headers)".into(),
+                format!("posted to the mailing list {list}"),
                 DecidedBy::Headers,
             )));
         }
-        if b.auto_submitted {
+        if m.bulk.auto_submitted {
             return Ok(Some(without_model(
                 m,
                 "notification",
