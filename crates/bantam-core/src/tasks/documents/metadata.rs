@@ -86,6 +86,7 @@ impl DocumentService {
         .with_sampling(sampling(1200))
         .with_priority(Priority::Background);
         let (extracted, _): (ExtractedMetadata, _) = self.engine.complete_json(request, metadata_schema()).await?;
+        let extracted = grounded(extracted, context);
         let metadata = merge_metadata(extracted, &d.hints(), d, doc.chunks.len(), self.model());
         let json = serde_json::to_string(&metadata).map_err(|e| Error::InvalidRequest(e.to_string()))?;
         self.store
@@ -93,6 +94,47 @@ impl DocumentService {
             .await?;
         Ok(metadata)
     }
+}
+
+/// What the model read must back what it says: a name (person, author, organization,
+/// place) is kept only when the text has it, a date only when the text has its numbers.
+/// Small models otherwise invent an author, or turn "1996–2021" into a full date.
+fn grounded(mut m: ExtractedMetadata, source: &str) -> ExtractedMetadata {
+    let text = normalized(source);
+    let has = |s: &String| {
+        let s = normalized(s);
+        !s.is_empty() && text.contains(&s)
+    };
+    for list in [&mut m.authors, &mut m.people, &mut m.organizations, &mut m.places] {
+        list.retain(|s| has(s));
+    }
+    let words: std::collections::HashSet<&str> = text.split(' ').collect();
+    m.dates.retain(|d| {
+        let numbers: Vec<&str> = d
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if numbers.is_empty() {
+            has(d)
+        } else {
+            numbers
+                .iter()
+                .all(|n| words.contains(n.trim_start_matches('0')) || words.contains(n))
+        }
+    });
+    m
+}
+
+/// Lower case, every run of non-alphanumerics one space: "Rodin,  Josip" ≈ "rodin josip".
+fn normalized(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&w.to_lowercase());
+    }
+    out
 }
 
 pub(super) fn stored_metadata(doc: &StoredDocument) -> Option<DocumentMetadata> {
@@ -144,5 +186,31 @@ fn merge_metadata(
         pages: doc.pages.map(|p| p as usize),
         chunks,
         model: model.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extracted() -> ExtractedMetadata {
+        serde_json::from_value(serde_json::json!({
+            "title": "Debian New Maintainers' Guide", "authors": ["Josip Rodin", "John Smith"],
+            "dates": ["2021", "March 5, 2019", "1996-2021", "yesterday"], "document_type": "manual",
+            "language": "en", "people": ["Osamu Aoki", "Jane Doe"], "organizations": ["Debian"],
+            "places": ["Paris"], "key_numbers": [], "key_points": ["a", "b", "c"]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn names_and_dates_the_text_does_not_have_are_dropped() {
+        let text = "Debian New Maintainers' Guide\nJosip  Rodin, OSAMU AOKI.\nCopyright 1996-2021, updated 2021.";
+        let m = grounded(extracted(), text);
+        assert_eq!(m.authors, ["Josip Rodin"]);
+        assert_eq!(m.people, ["Osamu Aoki"]);
+        assert_eq!(m.organizations, ["Debian"]);
+        assert!(m.places.is_empty());
+        assert_eq!(m.dates, ["2021", "1996-2021"]);
     }
 }

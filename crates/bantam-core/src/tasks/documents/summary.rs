@@ -165,13 +165,17 @@ impl DocumentService {
         // The final pass and the metadata run side by side in the batch.
         let (summary, metadata) = tokio::join!(summary, metadata);
         let text = summary?;
-        let text = if has_prose(&text) {
+        let title = metadata
+            .as_ref()
+            .map(|m| m.extracted.title.as_str())
+            .unwrap_or_default();
+        let text = if has_prose(&text) && !only_the_title(&text, title) {
             text
         } else {
-            // A tiny model sometimes answers with bare markup (`<section></section>`),
-            // echoing the tags the parts came in; its own part summaries, or the
-            // document's opening, say more than an empty summary.
-            tracing::warn!(document = id, output = %text, "the final pass wrote no prose; using the parts");
+            // A small model sometimes answers with bare markup (`<section></section>`),
+            // echoing the tags the parts came in, or with the title alone; its own part
+            // summaries, or the document's opening, say more.
+            tracing::warn!(document = id, output = %text, "the final pass said nothing the title does not; using the parts");
             let single = doc.chunks.first().map(|c| c.text.as_str()).unwrap_or_default();
             fallback_summary(&partials, single)
         };
@@ -274,6 +278,26 @@ fn has_prose(text: &str) -> bool {
     prose.chars().any(char::is_alphabetic)
 }
 
+/// Whether a summary says no more than the title: every word of it is in the title (or
+/// is one of a few filler words).
+fn only_the_title(summary: &str, title: &str) -> bool {
+    const FILLER: [&str; 12] = [
+        "the", "a", "an", "this", "document", "is", "about", "of", "summary", "and", "for", "to",
+    ];
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let title = words(title);
+    let summary = words(summary);
+    !title.is_empty()
+        && summary
+            .iter()
+            .all(|w| title.contains(w) || FILLER.contains(&w.as_str()))
+}
+
 /// The part summaries as paragraphs, or for a one-part document its first sentences.
 fn fallback_summary(partials: &[String], text: &str) -> String {
     let parts: Vec<&str> = partials.iter().map(|s| s.trim()).filter(|s| has_prose(s)).collect();
@@ -290,7 +314,19 @@ fn fallback_summary(partials: &[String], text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{fallback_summary, has_prose};
+    use super::{fallback_summary, has_prose, only_the_title};
+
+    #[test]
+    fn a_summary_that_repeats_the_title_is_not_one() {
+        let title = "The Debian GNU/Linux FAQ";
+        assert!(only_the_title("The Debian GNU/Linux FAQ.", title));
+        assert!(only_the_title("This document is the Debian FAQ", title));
+        assert!(!only_the_title(
+            "Answers common questions about installing Debian.",
+            title
+        ));
+        assert!(!only_the_title("Anything at all", ""));
+    }
 
     #[test]
     fn bare_markup_is_not_a_summary_and_the_parts_stand_in() {
