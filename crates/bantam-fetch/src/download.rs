@@ -479,16 +479,26 @@ impl Downloader {
         report.downloaded = have;
         report.eta_seconds = None;
         progress(&report);
+        let path = self.install(row, &part, hasher, have).await?;
+        report.phase = Phase::Done;
+        progress(&report);
+        Ok(path)
+    }
+
+    /// The last steps of every download: the sha256 of the whole file against the
+    /// expected one, the real name, llama.cpp's check, the model registered and the
+    /// download done. A file that fails a check is deleted.
+    pub(crate) async fn install(&self, row: &DownloadRow, part: &Path, hasher: Sha256, size: u64) -> Result<PathBuf> {
         let actual = hex(&hasher.finalize());
         if let Some(expected) = row.sha256.as_deref().filter(|e| *e != actual) {
-            remove_if_exists(&part).await?;
+            remove_if_exists(part).await?;
             return Err(DownloadError::Checksum {
                 expected: expected.to_string(),
                 actual,
             });
         }
         let path = self.final_path(row);
-        tokio::fs::rename(&part, &path)
+        tokio::fs::rename(part, &path)
             .await
             .map_err(|e| DownloadError::Disk(format!("{}: {e}", path.display())))?;
         let info = match inspect_model(&path).await {
@@ -499,9 +509,7 @@ impl Downloader {
             }
         };
         self.store.upsert_model(&path, &info).await?;
-        self.store.finish_download(row.id, &actual, have).await?;
-        report.phase = Phase::Done;
-        progress(&report);
+        self.store.finish_download(row.id, &actual, size).await?;
         Ok(path)
     }
 
