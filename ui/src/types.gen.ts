@@ -177,7 +177,7 @@ current: string | null, };
 
 export type Priority4 = "urgent" | "high" | "normal" | "low";
 
-export type DecidedBy = "rule" | "learned" | "headers" | "model";
+export type DecidedBy = "rule" | "learned" | "headers" | "filter" | "model";
 
 export type ActionItem = { text: string, due: string | null, };
 

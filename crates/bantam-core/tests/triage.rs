@@ -7,7 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use bantam_core::mail::{parse, read_source, MailMessage, MailSource};
-use bantam_core::tasks::triage::{DecidedBy, Priority4, Rule, RuleField, TriageOptions, TriageService, Triaged};
+use bantam_core::tasks::triage::{
+    DecidedBy, Priority4, Rule, RuleField, TriageBook, TriageOptions, TriageService, Triaged,
+};
 use bantam_core::{Engine, Store};
 
 fn fixture(name: &str) -> PathBuf {
@@ -283,4 +285,66 @@ async fn drafts_are_written_once_for_mail_that_needs_a_reply_when_turned_on() {
     for t in &third {
         assert_eq!(t.draft, by_key(&second, &t.key).draft);
     }
+}
+
+/// The labeled real mail of `eval/` of one split, parsed, with its category.
+fn labeled(split: &str) -> Vec<(String, MailMessage)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dirs = [
+        root.join("eval/mail"),
+        common::test_corpus().join("mail"),
+        root.join("crates/bantam-core/tests/fixtures/mail"),
+    ];
+    std::fs::read_to_string(root.join("eval/triage-labels.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["split"] == split)
+        .map(|v| {
+            let file = v["file"].as_str().unwrap();
+            let path = dirs.iter().map(|d| d.join(file)).find(|p| p.is_file()).unwrap();
+            (v["category"].as_str().unwrap().to_string(), load(&path))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_filter_learns_from_corrections_and_decides_only_when_sure() {
+    let (_dir, store) = store().await;
+    let book = TriageBook::new(store.clone(), TriageOptions::default());
+    let test = labeled("test");
+    let decided_by_filter = |book: TriageBook, test: Vec<(String, MailMessage)>| async move {
+        let mut out = Vec::new();
+        for (category, m) in test {
+            store_message(&book, &m).await;
+            if let Some(r) = book.decide_without_model(&m).await.unwrap() {
+                if r.decided_by == DecidedBy::Filter {
+                    out.push((category, r.category));
+                }
+            }
+        }
+        out
+    };
+    assert!(
+        decided_by_filter(book.clone(), test.clone()).await.is_empty(),
+        "nothing learned, nothing decided"
+    );
+    // The user corrects the 102 messages of the dev split.
+    for (category, m) in labeled("dev") {
+        let id = store.upsert_mail(&m).await.unwrap();
+        book.correct(id, Some(&category), None).await.unwrap();
+    }
+    assert_eq!(book.filter().await.unwrap().trained(), 102);
+    let decided = decided_by_filter(book.clone(), test).await;
+    let right = decided.iter().filter(|(want, got)| want == got).count();
+    assert!(decided.len() >= 5, "the filter decided only {decided:?}");
+    assert!(
+        right * 2 >= decided.len(),
+        "{right} of {} right: {decided:?}",
+        decided.len()
+    );
+}
+
+async fn store_message(book: &TriageBook, m: &MailMessage) {
+    book.store().upsert_mail(m).await.unwrap();
 }

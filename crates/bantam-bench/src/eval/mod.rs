@@ -2,6 +2,7 @@
 //! prints a table (or one JSON object with `--json`) and can be held to a floor, so a
 //! run in CI fails when quality drops.
 
+mod documents;
 mod score;
 mod triage;
 
@@ -9,6 +10,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::path::PathBuf;
 
+pub use documents::{DocLabel, DocReport, DocResult};
 pub use score::{score, ClassScore, EvalReport, Label, PartScore};
 
 use crate::Setup;
@@ -27,12 +29,48 @@ pub enum EvalCommand {
         /// At most this many messages, spread over the set (a quick slice)
         #[arg(long)]
         limit: Option<usize>,
+        /// First file this split's labels as the user's corrections (what the sender
+        /// memory and the filter learn from), as a user who corrected that much would have
+        #[arg(long, value_name = "SPLIT")]
+        learn: Option<String>,
+        /// Only the cheap signals (rules, corrections, headers, filter), no model: scores
+        /// what they decide and counts what they leave open
+        #[arg(long)]
+        without_model: bool,
         /// Exit with status 1 when category accuracy is below this (0–1)
         #[arg(long, value_name = "ACCURACY")]
         min_category: Option<f64>,
         #[arg(long)]
         json: bool,
     },
+    /// Document metadata against a labels file (JSON Lines: file, titles, document_type,
+    /// language, authors, split)
+    Documents {
+        labels: PathBuf,
+        /// Where the labeled documents are (repeatable; default: the labels file's folder)
+        #[arg(long, value_name = "DIR")]
+        doc_dir: Vec<PathBuf>,
+        #[arg(long)]
+        split: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Exit with status 1 when title, type or language accuracy is below this (0–1)
+        #[arg(long, value_name = "ACCURACY")]
+        min_accuracy: Option<f64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// At most `limit` items, spread evenly over the list (a slice that keeps its mix).
+fn spread<T: Clone>(items: Vec<T>, limit: Option<usize>) -> Vec<T> {
+    match limit {
+        Some(n) if n > 0 && n < items.len() => {
+            let step = items.len() as f64 / n as f64;
+            (0..n).map(|i| items[(i as f64 * step) as usize].clone()).collect()
+        }
+        _ => items,
+    }
 }
 
 pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
@@ -42,6 +80,8 @@ pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
             mail_dir,
             split,
             limit,
+            learn,
+            without_model,
             min_category,
             json,
         } => {
@@ -50,6 +90,8 @@ pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
                 mail_dirs: mail_dir,
                 split,
                 limit,
+                learn,
+                without_model,
                 json,
             };
             let report = triage::run(setup, &options).await?;
@@ -59,6 +101,31 @@ pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
                         "category accuracy {:.3} is below the floor {floor:.3}",
                         report.category_accuracy
                     );
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+        EvalCommand::Documents {
+            labels,
+            doc_dir,
+            split,
+            limit,
+            min_accuracy,
+            json,
+        } => {
+            let options = documents::Options {
+                labels,
+                doc_dirs: doc_dir,
+                split,
+                limit,
+                json,
+            };
+            let r = documents::run(setup, &options).await?;
+            let worst = r.title_accuracy.min(r.type_accuracy).min(r.language_accuracy);
+            match min_accuracy {
+                Some(floor) if worst < floor => {
+                    eprintln!("the weakest of title, type and language is {worst:.3}, below the floor {floor:.3}");
                     Ok(1)
                 }
                 _ => Ok(0),

@@ -77,6 +77,7 @@ pub fn score(pairs: &[(Label, TriageRecord)], categories: &[String]) -> EvalRepo
         DecidedBy::Rule,
         DecidedBy::Learned,
         DecidedBy::Headers,
+        DecidedBy::Filter,
         DecidedBy::Model,
     ]
     .into_iter()

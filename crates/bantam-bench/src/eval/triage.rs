@@ -1,13 +1,14 @@
 //! `bantam eval triage LABELS.jsonl`: triage labeled messages through the whole pipeline
 //! (cheap signals, then the model) on a fresh store, so nothing cached or learned before
-//! counts, and report how it did.
+//! counts, and report how it did. `--learn SPLIT` first files another split's labels as
+//! the user's corrections, to measure what learning from them adds.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
 use bantam_core::mail::{parse, MailMessage};
-use bantam_core::tasks::triage::{TriageOptions, TriageService};
+use bantam_core::tasks::triage::{TriageBook, TriageOptions, TriageService};
 use bantam_core::{Engine, Store};
 
 use super::score::{score, EvalReport, Label};
@@ -18,6 +19,8 @@ pub struct Options {
     pub mail_dirs: Vec<PathBuf>,
     pub split: Option<String>,
     pub limit: Option<usize>,
+    pub learn: Option<String>,
+    pub without_model: bool,
     pub json: bool,
 }
 
@@ -31,13 +34,7 @@ fn select(labels: Vec<Label>, split: Option<&str>, limit: Option<usize>) -> Vec<
         .into_iter()
         .filter(|l| split.is_none_or(|s| l.split.as_deref() == Some(s)))
         .collect();
-    match limit {
-        Some(n) if n > 0 && n < chosen.len() => {
-            let step = chosen.len() as f64 / n as f64;
-            (0..n).map(|i| chosen[(i as f64 * step) as usize].clone()).collect()
-        }
-        _ => chosen,
-    }
+    super::spread(chosen, limit)
 }
 
 pub async fn run(setup: &Setup, o: &Options) -> Result<EvalReport> {
@@ -52,45 +49,62 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<EvalReport> {
         let label: Label = serde_json::from_str(line).with_context(|| format!("{}:{}", o.labels.display(), i + 1))?;
         all.push(label);
     }
-    let mut labeled: Vec<(Label, MailMessage)> = Vec::new();
-    for label in select(all, o.split.as_deref(), o.limit) {
-        let Some(path) = find(&label.file, &dirs) else {
-            bail!("{} not found in {dirs:?}", label.file);
-        };
-        let message = parse(&std::fs::read(&path)?, &path.display().to_string())?;
-        labeled.push((label, message));
+    if o.learn.is_some() && o.learn == o.split {
+        bail!("--learn and --split name the same split: it would be judged on what it learned");
     }
+    let learn: Vec<Label> = match &o.learn {
+        Some(s) => all.iter().filter(|l| l.split.as_deref() == Some(s)).cloned().collect(),
+        None => Vec::new(),
+    };
+    let labeled = read_messages(select(all, o.split.as_deref(), o.limit), &dirs)?;
     if labeled.is_empty() {
         bail!("no labels to evaluate (check --split)");
     }
-    let engine = Engine::start(setup.config(2)).await?;
     let scratch = tempfile::tempdir()?;
     let store = Store::open(&scratch.path().join("eval.sqlite3")).await?;
     let options = TriageOptions::default();
     let categories = options.categories.clone();
-    let service = TriageService::with_options(engine, store, options);
+    let book = TriageBook::new(store.clone(), options.clone());
+    let learned = read_messages(learn, &dirs)?;
+    for (label, m) in &learned {
+        let id = store.upsert_mail(m).await?;
+        book.correct(id, Some(&label.category), Some(label.priority)).await?;
+    }
     let mut records = Vec::new();
     let mut failed = 0;
+    let mut undecided = 0;
     let started = Instant::now();
     let total = labeled.len();
-    service
-        .triage(labeled.iter().map(|(_, m)| m.clone()).collect(), false, |outcome| {
-            match outcome {
-                Ok(t) => records.push(t),
-                Err(_) => failed += 1,
+    if o.without_model {
+        for (_, m) in &labeled {
+            store.upsert_mail(m).await?;
+            match book.decide_without_model(m).await? {
+                Some(record) => records.push((m.key.clone(), record)),
+                None => undecided += 1,
             }
-            eprint!("\r{} of {total} triaged", records.len() + failed);
-        })
-        .await?;
-    eprintln!();
+        }
+    } else {
+        let engine = Engine::start(setup.config(2)).await?;
+        let service = TriageService::with_options(engine, store, options);
+        service
+            .triage(labeled.iter().map(|(_, m)| m.clone()).collect(), false, |outcome| {
+                match outcome {
+                    Ok(t) => records.push((t.key, t.record)),
+                    Err(_) => failed += 1,
+                }
+                eprint!("\r{} of {total} triaged", records.len() + failed);
+            })
+            .await?;
+        eprintln!();
+    }
     let seconds = started.elapsed().as_secs_f64();
     let pairs: Vec<_> = labeled
         .iter()
         .filter_map(|(label, m)| {
             records
                 .iter()
-                .find(|t| t.key == m.key)
-                .map(|t| (label.clone(), t.record.clone()))
+                .find(|(key, _)| *key == m.key)
+                .map(|(_, r)| (label.clone(), r.clone()))
         })
         .collect();
     let report = score(&pairs, &categories);
@@ -103,12 +117,32 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<EvalReport> {
         println!(
             "{}",
             serde_json::json!({"report": report, "failed": failed, "model": setup.model,
-                "split": o.split, "seconds": seconds, "misses": misses})
+                "split": o.split, "learned": learned.len(), "undecided": undecided,
+                "seconds": seconds, "misses": misses})
         );
     } else {
         print_table(&report, failed, seconds);
+        if !learned.is_empty() {
+            println!("\nlearned first from {} corrections", learned.len());
+        }
+        if o.without_model {
+            println!("{undecided} of {total} left to the model (not scored: --without-model)");
+        }
     }
     Ok(report)
+}
+
+/// Each label with its parsed message.
+fn read_messages(labels: Vec<Label>, dirs: &[PathBuf]) -> Result<Vec<(Label, MailMessage)>> {
+    let mut out = Vec::new();
+    for label in labels {
+        let Some(path) = find(&label.file, dirs) else {
+            bail!("{} not found in {dirs:?}", label.file);
+        };
+        let message = parse(&std::fs::read(&path)?, &path.display().to_string())?;
+        out.push((label, message));
+    }
+    Ok(out)
 }
 
 fn print_table(report: &EvalReport, failed: usize, seconds: f64) {

@@ -200,6 +200,38 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Changes whenever a correction is added or removed: (newest id, count).
+    pub async fn corrections_mark(&self) -> Result<(i64, i64)> {
+        Ok(
+            sqlx::query_as("SELECT COALESCE(MAX(id), 0), COUNT(*) FROM triage_corrections")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Each corrected message with its newest corrected category, oldest first (what the
+    /// filter learns from). Stored messages that no longer parse are skipped.
+    pub async fn corrected_messages(&self) -> Result<Vec<(String, MailMessage)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.category, m.message FROM triage_corrections c
+             JOIN mail_messages m ON m.id = c.message_id
+             WHERE c.category IS NOT NULL
+               AND c.id = (SELECT MAX(id) FROM triage_corrections WHERE message_id = c.message_id)
+             ORDER BY c.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(category, json)| {
+                serde_json::from_str(&json)
+                    .map_err(|e| tracing::warn!("a corrected message is unreadable: {e}"))
+                    .ok()
+                    .map(|m| (category, m))
+            })
+            .collect())
+    }
 }
 
 impl Store {

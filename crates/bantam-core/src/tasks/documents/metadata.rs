@@ -78,7 +78,9 @@ impl DocumentService {
             ChatMessage::user(format!(
                 "File name: {}\n\n<document>\n{}\n</document>\n\nExtract the title, authors, dates, document_type, \
                  language, people, organizations, places, key_numbers (amounts and figures with their units) and \
-                 3 to 7 key_points (short sentences). Use [] for what the document does not say.",
+                 3 to 7 key_points (short sentences). Use [] for what the document does not say.\n\
+                 document_type: contract also for licences and terms of use; manual for documentation, guides, \
+                 FAQs and standards; article for essays, tutorials and HOWTOs; paper for scholarly work.",
                 d.name,
                 neutralize(context)
             )),
@@ -86,8 +88,13 @@ impl DocumentService {
         .with_sampling(sampling(1200))
         .with_priority(Priority::Background);
         let (extracted, _): (ExtractedMetadata, _) = self.engine.complete_json(request, metadata_schema()).await?;
-        let extracted = grounded(extracted, context);
-        let metadata = merge_metadata(extracted, &d.hints(), d, doc.chunks.len(), self.model());
+        let mut extracted = grounded(extracted, context);
+        if is_file_name(&extracted.title, &d.name) {
+            // A small model given "File name: …" answers it when the title is not marked up.
+            extracted.title = first_line(context).unwrap_or_default();
+        }
+        let detected = detected_language(context);
+        let metadata = merge_metadata(extracted, &d.hints(), detected, d, doc.chunks.len(), self.model());
         let json = serde_json::to_string(&metadata).map_err(|e| Error::InvalidRequest(e.to_string()))?;
         self.store
             .set_document_metadata(d.id, &json, &metadata.extracted.title)
@@ -125,6 +132,44 @@ fn grounded(mut m: ExtractedMetadata, source: &str) -> ExtractedMetadata {
     m
 }
 
+/// "A and B", "A & B", "A; B" → each name; a single name as it is.
+fn split_names(s: &str) -> Vec<String> {
+    s.split(" and ")
+        .flat_map(|p| p.split(" & "))
+        .flat_map(|p| p.split(';'))
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Whether `title` is only the file's name (with or without its extension), or empty.
+fn is_file_name(title: &str, file_name: &str) -> bool {
+    let t = normalized(title);
+    let stem = std::path::Path::new(file_name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(file_name);
+    t.is_empty() || t == normalized(file_name) || t == normalized(stem)
+}
+
+/// The text's first line with words in it (a heading's `#` marks left off), if short
+/// enough to be a title.
+fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(|l| l.trim().trim_start_matches('#').trim())
+        .find(|l| l.chars().any(char::is_alphabetic))
+        .filter(|l| l.chars().count() <= 150)
+        .map(str::to_string)
+}
+
+/// The language the text is written in, when a trigram detector (whatlang) is sure of
+/// it. A small model asked in English often answers "en" for any text.
+fn detected_language(text: &str) -> Option<String> {
+    let sample: String = text.chars().take(4000).collect();
+    let info = whatlang::detect(&sample)?;
+    info.is_reliable().then(|| language_code(info.lang().code()))
+}
+
 /// Lower case, every run of non-alphanumerics one space: "Rodin,  Josip" ≈ "rodin josip".
 fn normalized(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -137,6 +182,39 @@ fn normalized(s: &str) -> String {
     out
 }
 
+/// A language as its ISO 639-1 code (639-3 where it has none), whether the file said
+/// `en-US` or the model said "English", "english", "Deutsch" or "deu"; anything else is
+/// kept as it was, trimmed. One form, so the Documents view and a search can match on it.
+pub fn language_code(language: &str) -> String {
+    use isolang::Language;
+    let s = language.trim();
+    let primary = s.split(['-', '_']).next().unwrap_or(s).to_ascii_lowercase();
+    let found = match primary.len() {
+        2 => Language::from_639_1(&primary),
+        3 => Language::from_639_3(&primary),
+        _ => None,
+    }
+    .or_else(|| {
+        // Autonyms are stored in their own case ("Deutsch", "français", "русский").
+        let lower = s.to_lowercase();
+        let mut chars = lower.chars();
+        let capital: String = chars
+            .next()
+            .into_iter()
+            .flat_map(char::to_uppercase)
+            .chain(chars)
+            .collect();
+        Language::from_name_lowercase(&lower)
+            .or_else(|| Language::from_autonym(s))
+            .or_else(|| Language::from_autonym(&lower))
+            .or_else(|| Language::from_autonym(&capital))
+    });
+    match found {
+        Some(l) => l.to_639_1().unwrap_or(l.to_639_3()).to_string(),
+        None => s.to_string(),
+    }
+}
+
 pub(super) fn stored_metadata(doc: &StoredDocument) -> Option<DocumentMetadata> {
     doc.metadata.as_deref().and_then(|m| serde_json::from_str(m).ok())
 }
@@ -144,6 +222,7 @@ pub(super) fn stored_metadata(doc: &StoredDocument) -> Option<DocumentMetadata> 
 fn merge_metadata(
     mut extracted: ExtractedMetadata,
     hints: &Hints,
+    detected_language: Option<String>,
     doc: &StoredDocument,
     chunks: usize,
     model: &str,
@@ -158,9 +237,19 @@ fn merge_metadata(
         extracted.dates.retain(|d| d != date);
         extracted.dates.insert(0, date.clone());
     }
-    if let Some(language) = &hints.language {
-        extracted.language = language.clone();
+    if doc.format == crate::ingest::Format::Email.as_str() {
+        // A mail file is a mail, whatever it carries.
+        extracted.document_type = super::DocumentType::Email;
     }
+    // One name per entry: "Josip Rodin and Osamu Aoki" is two authors.
+    for list in [&mut extracted.authors, &mut extracted.people] {
+        *list = list.iter().flat_map(|s| split_names(s)).collect();
+    }
+    // The file's own word first, then the detector's, then the model's.
+    if let Some(language) = hints.language.clone().or(detected_language) {
+        extracted.language = language;
+    }
+    extracted.language = language_code(&extracted.language);
     for list in [
         &mut extracted.authors,
         &mut extracted.dates,
@@ -201,6 +290,52 @@ mod tests {
             "places": ["Paris"], "key_numbers": [], "key_points": ["a", "b", "c"]
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_title_that_is_the_file_name_gives_way_to_the_first_line() {
+        assert!(is_file_name("debian-faq.en.txt", "debian-faq.en.txt"));
+        assert!(is_file_name("Debian FAQ en", "debian-faq.en.txt"));
+        assert!(is_file_name("  ", "a.txt"));
+        assert!(!is_file_name("The Debian GNU/Linux FAQ", "debian-faq.en.txt"));
+        assert_eq!(
+            first_line("\n  \n# The Debian GNU/Linux FAQ\n---\n").as_deref(),
+            Some("The Debian GNU/Linux FAQ")
+        );
+        assert_eq!(first_line("----\n"), None);
+    }
+
+    #[test]
+    fn the_language_is_detected_from_the_text() {
+        let de = "Debian ist ein Betriebssystem und eine Sammlung von Programmen, die von Freiwilligen \
+                  in aller Welt gemeinsam entwickelt werden. Es ist frei und kann von jedem benutzt werden.";
+        assert_eq!(detected_language(de).as_deref(), Some("de"));
+        assert_eq!(detected_language("ok"), None);
+    }
+
+    #[test]
+    fn names_joined_by_and_are_split() {
+        assert_eq!(split_names("Josip Rodin and Osamu Aoki"), ["Josip Rodin", "Osamu Aoki"]);
+        assert_eq!(split_names("A & B; C"), ["A", "B", "C"]);
+        assert_eq!(split_names("Ian Murdock"), ["Ian Murdock"]);
+    }
+
+    #[test]
+    fn languages_become_codes() {
+        for (given, code) in [
+            ("en", "en"),
+            ("en-US", "en"),
+            ("English", "en"),
+            ("german", "de"),
+            ("Deutsch", "de"),
+            ("français", "fr"),
+            ("deu", "de"),
+            ("Русский", "ru"),
+            (" Klingonish ", "Klingonish"),
+            ("", ""),
+        ] {
+            assert_eq!(language_code(given), code, "{given}");
+        }
     }
 
     #[test]

@@ -3,8 +3,12 @@
 //! the model paused or never loaded; the model path ([`super::TriageService`]) writes
 //! through it.
 
-use serde::Serialize;
+use std::sync::Arc;
 
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use super::filter::Filter;
 use super::record::{route, DecidedBy, Priority4, Rule, TriageOptions, TriageRecord, Triaged};
 use crate::error::{Error, Result};
 use crate::mail::MailMessage;
@@ -15,7 +19,12 @@ use crate::store::Store;
 pub struct TriageBook {
     store: Store,
     options: TriageOptions,
+    /// The filter learned from the corrections, with the corrections' mark it was built at.
+    filter: Arc<Mutex<Option<Learned>>>,
 }
+
+/// A filter and the corrections' mark (`Store::corrections_mark`) it was built at.
+type Learned = ((i64, i64), Arc<Filter>);
 
 /// A triaged message as the Inbox lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -39,7 +48,11 @@ impl TriageBook {
     }
 
     pub fn new(store: Store, options: TriageOptions) -> Self {
-        Self { store, options }
+        Self {
+            store,
+            options,
+            filter: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -73,6 +86,26 @@ impl TriageBook {
             "unknown category {category:?}; one of {}",
             self.options.categories.join(", ")
         )))
+    }
+
+    /// The statistical filter trained on the corrections, rebuilt when they changed.
+    pub async fn filter(&self) -> Result<Arc<Filter>> {
+        let mark = self.store.corrections_mark().await?;
+        let mut cached = self.filter.lock().await;
+        if let Some((at, filter)) = cached.as_ref() {
+            if *at == mark {
+                return Ok(filter.clone());
+            }
+        }
+        let mut filter = Filter::default();
+        for (category, m) in self.store.corrected_messages().await? {
+            if self.options.knows(&category) {
+                filter.learn(&m, &category);
+            }
+        }
+        let filter = Arc::new(filter);
+        *cached = Some((mark, filter.clone()));
+        Ok(filter)
     }
 
     /// The message with this key (`mid:…`, `sha256:…`, `imap:…`) or bare Message-ID.

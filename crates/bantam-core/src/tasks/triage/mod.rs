@@ -4,13 +4,15 @@
 //! records, the Inbox) needs only the store, so correcting a label or adding a rule works
 //! with the model paused; the model path ([`TriageService`]) asks the model, under a JSON
 //! schema parsed with serde, about what the book's cheap signals (rules, then the user's
-//! corrections for the sender, then bulk-mail headers) leave open. Every message is its
+//! corrections for the sender, then a list's or a machine's headers, then a filter trained
+//! on the corrections) leave open. Every message is its
 //! own request, so a mailbox is decoded in the engine's continuous batch at background
 //! priority and one message's text never reaches another's prompt. Mail is untrusted:
 //! nothing in it is followed, and the route is derived from the category, never taken
 //! from the text.
 
 mod book;
+mod filter;
 mod prompts;
 mod record;
 mod service;
@@ -18,6 +20,7 @@ mod signals;
 mod sync;
 
 pub use book::{InboxEntry, TriageBook};
+pub use filter::{Filter, Verdict};
 pub use prompts::schema;
 pub use record::*;
 pub use service::TriageService;

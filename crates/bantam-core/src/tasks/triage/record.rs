@@ -53,8 +53,10 @@ pub enum DecidedBy {
     Rule,
     /// An earlier correction by the user for this sender (or domain).
     Learned,
-    /// Bulk-mail headers (List-Unsubscribe, Precedence, Auto-Submitted).
+    /// A mailing list's or a machine's headers (List-Id, Auto-Submitted).
     Headers,
+    /// The statistical filter trained on the user's corrections.
+    Filter,
     Model,
 }
 
@@ -64,6 +66,7 @@ impl DecidedBy {
             DecidedBy::Rule => "rule",
             DecidedBy::Learned => "learned",
             DecidedBy::Headers => "headers",
+            DecidedBy::Filter => "filter",
             DecidedBy::Model => "model",
         }
     }
@@ -223,6 +226,7 @@ mod tests {
             DecidedBy::Rule,
             DecidedBy::Learned,
             DecidedBy::Headers,
+            DecidedBy::Filter,
             DecidedBy::Model,
         ] {
             assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());

@@ -1,6 +1,7 @@
 //! Cheap signals first: the user's rules, then what the user corrected before for the
 //! same sender (or domain), then a mailing list's post (List-Id) and mail a machine sent
-//! (Auto-Submitted). What these decide never reaches the model.
+//! (Auto-Submitted), then the filter trained on the corrections when it is sure. What
+//! these decide never reaches the model.
 
 use super::book::{without_model, TriageBook};
 use super::record::{DecidedBy, Priority4, RuleField, TriageRecord};
@@ -73,6 +74,26 @@ impl TriageBook {
                 Priority4::Low,
                 "sent by a machine (Auto-Submitted header)".into(),
                 DecidedBy::Headers,
+            )));
+        }
+        if let Some(v) = self.filter().await?.judge(m) {
+            let priority = if matches!(
+                v.category.as_str(),
+                "spam" | "promotion" | "newsletter" | "notification"
+            ) {
+                Priority4::Low
+            } else {
+                Priority4::Normal
+            };
+            return Ok(Some(without_model(
+                m,
+                &v.category,
+                priority,
+                format!(
+                    "like mail you filed as {} (filter trained on {} corrections)",
+                    v.category, v.trained
+                ),
+                DecidedBy::Filter,
             )));
         }
         Ok(None)
