@@ -270,12 +270,20 @@ pub struct App {
     _driver: Killed,
 }
 
-pub const WAIT: Duration = Duration::from_secs(60);
+/// How long a step may take: a minute on the test model; `BANTAM_APP_WAIT` (seconds)
+/// for a real model on this CPU (screenshots of its output).
+pub fn wait() -> Duration {
+    let secs = std::env::var("BANTAM_APP_WAIT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(secs)
+}
 
 impl App {
     /// Points the session at the webview whose page has this title.
     pub async fn switch_to(&self, title: &str) {
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + wait();
         loop {
             for handle in self.client.windows().await.unwrap_or_default() {
                 if self.client.switch_to_window(handle).await.is_ok()
@@ -292,7 +300,7 @@ impl App {
     pub async fn find(&self, css: &str) -> Element {
         self.client
             .wait()
-            .at_most(WAIT)
+            .at_most(wait())
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
@@ -310,7 +318,7 @@ impl App {
 
     /// Polls a script until it returns true.
     pub async fn until(&self, what: &str, script: &str) {
-        let deadline = Instant::now() + WAIT;
+        let deadline = Instant::now() + wait();
         loop {
             let v = self.client.execute(script, vec![]).await;
             if let Ok(serde_json::Value::Bool(true)) = v {
@@ -360,12 +368,20 @@ impl App {
         }
     }
 
+    /// Clicks an element. One re-rendered or covered at that instant (a list refreshed
+    /// under load) is found again and retried for a few seconds, nothing else.
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        let mut tries = 0;
+        loop {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if tries < 50 && is_transient(&e.to_string()) => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("clicking {css}: {e}"),
+            }
+        }
     }
 
     pub async fn screenshot(&self, path: &Path) {
@@ -378,4 +394,15 @@ impl App {
     pub async fn quit(self) {
         let _ = self.client.close().await;
     }
+}
+
+/// WebDriver errors that name a moment, not a fault: the element was replaced, covered or
+/// not yet interactable, or the driver gave up waiting on a busy webview (an error with
+/// no message, seen with a real model on two cores). A click repeated here is one the
+/// page handles twice the same way (a form re-submitted, a tab opened again).
+fn is_transient(error: &str) -> bool {
+    error.trim_end().ends_with("error:")
+        || ["stale element", "not interactable", "intercepted"]
+            .iter()
+            .any(|m| error.contains(m))
 }

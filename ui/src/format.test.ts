@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Recall, relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format";
+import { dueLabel, Recall, relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format";
 import { documentMarkdown, downloadLine, duration, fitLabel, fraction, humanBytes, mailStatusLine } from "./format";
 import type { DocumentMetadata } from "./types.gen";
 
@@ -139,5 +139,15 @@ describe("mailStatusLine", () => {
       "Last check failed: work: wrong password",
     );
     expect(mailStatusLine(idle)).toBe("");
+  });
+});
+
+describe("dueLabel", () => {
+  it("reads a date, with its time when it has one", () => {
+    expect(dueLabel("2026-11-23", "en-GB")).toBe("Mon 23 Nov");
+    expect(dueLabel("2026-11-23T15:00:00Z", "en-GB")).toMatch(/^Mon 23 Nov(,| at)? \d{2}:00$/);
+  });
+  it("keeps what is no date as written", () => {
+    expect(dueLabel("next week")).toBe("next week");
   });
 });

@@ -31,6 +31,18 @@ export function relativeTime(ms: number, now: number = Date.now()): string {
   return `${Math.floor(s / 86400)} d ago`;
 }
 
+/// A due date as a person reads it ("Mon 23 Nov, 15:00"); what does not parse as a date
+/// (the model's "next week") is shown as it was written.
+export function dueLabel(due: string, locale?: string): string {
+  const withTime = /\d{2}:\d{2}/.test(due);
+  const t = Date.parse(due);
+  if (Number.isNaN(t)) return due;
+  const opts: Intl.DateTimeFormatOptions = { weekday: "short", day: "numeric", month: "short" };
+  if (withTime) Object.assign(opts, { hour: "2-digit", minute: "2-digit", hour12: false });
+  else opts.timeZone = "UTC";
+  return new Intl.DateTimeFormat(locale, opts).format(new Date(t));
+}
+
 /// Questions asked in the popup, newest last; ↑/↓ walk through them like a shell.
 export class Recall {
   private items: string[];

@@ -3,7 +3,7 @@
 // "Triage now" fetches new mail of every account and streams the records in; the
 // schedule does the same in the background and the list follows its progress.
 import { api, errorText, type ImapAccount, type InboxEntry, type InboxView, type Priority4, type MailStatus } from "./api";
-import { mailStatusLine } from "./format";
+import { dueLabel, mailStatusLine } from "./format";
 import { $ } from "./dom";
 const PRIORITIES: Priority4[] = ["urgent", "high", "normal", "low"];
 
@@ -51,7 +51,7 @@ function itemEl(item: InboxEntry, categories: string[]): HTMLElement {
   row.append(el("div", "mail-summary", r.summary));
   if (r.action_items.length) {
     const ul = el("ul", "actions-list");
-    for (const a of r.action_items) ul.append(el("li", "", a.due ? `${a.text} (by ${a.due})` : a.text));
+    for (const a of r.action_items) ul.append(el("li", "", a.due ? `${a.text} (by ${dueLabel(a.due)})` : a.text));
     row.append(ul);
   }
   if (item.draft) {

@@ -25,7 +25,7 @@ pub fn metadata_schema() -> serde_json::Value {
             "organizations": list(8, 80),
             "places": list(8, 80),
             "key_numbers": list(8, 80),
-            "key_points": {"type": "array", "items": {"type": "string", "maxLength": 160},
+            "key_points": {"type": "array", "items": {"type": "string", "maxLength": 240},
                            "minItems": 3, "maxItems": 7}
         },
         "required": ["title", "authors", "dates", "document_type", "language", "people", "organizations",
@@ -104,7 +104,8 @@ impl DocumentService {
 }
 
 /// What the model read must back what it says: a name (person, author, organization,
-/// place) is kept only when the text has it, a date only when the text has its numbers.
+/// place) is kept only when the text has it, a date only when it has numbers and the text
+/// has them.
 /// Small models otherwise invent an author, or turn "1996–2021" into a full date.
 fn grounded(mut m: ExtractedMetadata, source: &str) -> ExtractedMetadata {
     let text = normalized(source);
@@ -122,7 +123,8 @@ fn grounded(mut m: ExtractedMetadata, source: &str) -> ExtractedMetadata {
             .filter(|n| !n.is_empty())
             .collect();
         if numbers.is_empty() {
-            has(d)
+            // "today", "recently": words, not dates the document has.
+            false
         } else {
             numbers
                 .iter()
@@ -130,6 +132,35 @@ fn grounded(mut m: ExtractedMetadata, source: &str) -> ExtractedMetadata {
         }
     });
     m
+}
+
+/// Key points without the ones that say again what an earlier one said (most of their
+/// words are in it): small models restate a point in other words.
+fn distinct_points(points: Vec<String>) -> Vec<String> {
+    let mut kept: Vec<(String, std::collections::HashSet<String>)> = Vec::new();
+    for p in points {
+        let words: std::collections::HashSet<String> = normalized(&p).split(' ').map(str::to_string).collect();
+        let repeats = kept.iter().any(|(_, seen)| {
+            let shared = words.intersection(seen).count();
+            shared * 5 >= words.len().min(seen.len()) * 4
+        });
+        if !words.is_empty() && !repeats {
+            kept.push((p, words));
+        }
+    }
+    kept.into_iter().map(|(p, _)| p).collect()
+}
+
+/// A point the length bound cut mid-sentence ends at its last full sentence, or with "…".
+fn whole_sentences(point: &str) -> String {
+    let p = point.trim();
+    if p.is_empty() || p.ends_with(['.', '!', '?', ')', '"']) || p.chars().count() < 200 {
+        return p.to_string();
+    }
+    match p.rfind(". ") {
+        Some(end) if end > 40 => p[..=end].to_string(),
+        _ => format!("{}…", p.trim_end_matches([',', ';', ' '])),
+    }
 }
 
 /// "A and B", "A & B", "A; B" → each name; a single name as it is.
@@ -264,6 +295,7 @@ fn merge_metadata(
         let mut seen = std::collections::HashSet::new();
         list.retain(|s| seen.insert(s.to_lowercase()));
     }
+    extracted.key_points = distinct_points(extracted.key_points.iter().map(|p| whole_sentences(p)).collect());
     extracted.title = extracted.title.trim().to_string();
     DocumentMetadata {
         extracted,
@@ -285,7 +317,7 @@ mod tests {
     fn extracted() -> ExtractedMetadata {
         serde_json::from_value(serde_json::json!({
             "title": "Debian New Maintainers' Guide", "authors": ["Josip Rodin", "John Smith"],
-            "dates": ["2021", "March 5, 2019", "1996-2021", "yesterday"], "document_type": "manual",
+            "dates": ["2021", "March 5, 2019", "1996-2021", "today"], "document_type": "manual",
             "language": "en", "people": ["Osamu Aoki", "Jane Doe"], "organizations": ["Debian"],
             "places": ["Paris"], "key_numbers": [], "key_points": ["a", "b", "c"]
         }))
@@ -311,6 +343,22 @@ mod tests {
                   in aller Welt gemeinsam entwickelt werden. Es ist frei und kann von jedem benutzt werden.";
         assert_eq!(detected_language(de).as_deref(), Some("de"));
         assert_eq!(detected_language("ok"), None);
+    }
+
+    #[test]
+    fn restated_and_cut_key_points_are_cleaned() {
+        let points = vec![
+            "Debian GNU/Hurd is a set of servers running on top of the GNU Mach microkernel.".to_string(),
+            "The Hurd is a set of servers running on top of the GNU Mach microkernel.".to_string(),
+            "A second effort is the port to a BSD kernel.".to_string(),
+        ];
+        assert_eq!(distinct_points(points.clone()), [points[0].clone(), points[2].clone()]);
+        let first = "Debian is a free operating system for many machines.";
+        let long = format!("{first} {}and Debian,", "It has many packages ".repeat(9));
+        assert_eq!(whole_sentences(&long), first);
+        let cut = format!("{}and Debian,", "word ".repeat(45));
+        assert!(whole_sentences(&cut).ends_with("and Debian…"));
+        assert_eq!(whole_sentences("Short, unfinished"), "Short, unfinished");
     }
 
     #[test]
@@ -340,7 +388,8 @@ mod tests {
 
     #[test]
     fn names_and_dates_the_text_does_not_have_are_dropped() {
-        let text = "Debian New Maintainers' Guide\nJosip  Rodin, OSAMU AOKI.\nCopyright 1996-2021, updated 2021.";
+        let text =
+            "Debian New Maintainers' Guide\nJosip  Rodin, OSAMU AOKI.\nCopyright 1996-2021, updated 2021, read today.";
         let m = grounded(extracted(), text);
         assert_eq!(m.authors, ["Josip Rodin"]);
         assert_eq!(m.people, ["Osamu Aoki"]);
