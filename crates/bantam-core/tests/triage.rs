@@ -316,7 +316,7 @@ async fn the_filter_learns_from_corrections_and_decides_only_when_sure() {
     let decided_by_filter = |book: TriageBook, test: Vec<(String, MailMessage)>| async move {
         let mut out = Vec::new();
         for (category, m) in test {
-            store_message(&book, &m).await;
+            book.store().upsert_mail(&m).await.unwrap();
             if let Some(r) = book.decide_without_model(&m).await.unwrap() {
                 if r.decided_by == DecidedBy::Filter {
                     out.push((category, r.category));
@@ -343,8 +343,4 @@ async fn the_filter_learns_from_corrections_and_decides_only_when_sure() {
         "{right} of {} right: {decided:?}",
         decided.len()
     );
-}
-
-async fn store_message(book: &TriageBook, m: &MailMessage) {
-    book.store().upsert_mail(m).await.unwrap();
 }

@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context as _, Result};
-use bantam_core::tasks::documents::{DocumentOptions, DocumentService};
+use anyhow::{bail, Result};
+use bantam_core::tasks::documents::{normalized, DocumentOptions, DocumentService};
 use bantam_core::{Engine, Store};
 use serde::{Deserialize, Serialize};
 
@@ -71,15 +71,6 @@ pub struct DocReport {
     pub results: Vec<DocResult>,
 }
 
-/// Lower case, every run of non-alphanumerics one space.
-fn normalized(s: &str) -> String {
-    s.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 pub fn score(results: Vec<DocResult>) -> DocReport {
     let n = results.len().max(1) as f64;
     let share = |f: fn(&DocResult) -> bool| results.iter().filter(|r| f(r)).count() as f64 / n;
@@ -99,18 +90,7 @@ pub fn score(results: Vec<DocResult>) -> DocReport {
 }
 
 pub async fn run(setup: &Setup, o: &Options) -> Result<DocReport> {
-    let dirs = if o.doc_dirs.is_empty() {
-        vec![o.labels.parent().unwrap_or(Path::new(".")).to_path_buf()]
-    } else {
-        o.doc_dirs.clone()
-    };
-    let text = std::fs::read_to_string(&o.labels).with_context(|| format!("reading {}", o.labels.display()))?;
-    let mut labels = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let label: DocLabel =
-            serde_json::from_str(line).with_context(|| format!("{}:{}", o.labels.display(), i + 1))?;
-        labels.push(label);
-    }
+    let (labels, dirs): (Vec<DocLabel>, _) = super::read_labels(&o.labels, &o.doc_dirs)?;
     let labels: Vec<DocLabel> = labels
         .into_iter()
         .filter(|l| o.split.as_deref().is_none_or(|s| l.split.as_deref() == Some(s)))

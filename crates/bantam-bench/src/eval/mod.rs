@@ -6,9 +6,9 @@ mod documents;
 mod score;
 mod triage;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::Subcommand;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub use documents::{DocLabel, DocReport, DocResult};
 pub use score::{score, ClassScore, EvalReport, Label, PartScore};
@@ -60,6 +60,22 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// One labels file (JSON Lines), and the folders its files are looked up in (those given,
+/// else the labels file's own folder).
+fn read_labels<T: serde::de::DeserializeOwned>(path: &Path, dirs: &[PathBuf]) -> Result<(Vec<T>, Vec<PathBuf>)> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut labels = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        labels.push(serde_json::from_str(line).with_context(|| format!("{}:{}", path.display(), i + 1))?);
+    }
+    let dirs = if dirs.is_empty() {
+        vec![path.parent().unwrap_or(Path::new(".")).to_path_buf()]
+    } else {
+        dirs.to_vec()
+    };
+    Ok((labels, dirs))
 }
 
 /// At most `limit` items, spread evenly over the list (a slice that keeps its mix).

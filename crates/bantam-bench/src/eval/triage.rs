@@ -3,10 +3,10 @@
 //! counts, and report how it did. `--learn SPLIT` first files another split's labels as
 //! the user's corrections, to measure what learning from them adds.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use bantam_core::mail::{parse, MailMessage};
 use bantam_core::tasks::triage::{TriageBook, TriageOptions, TriageService};
 use bantam_core::{Engine, Store};
@@ -38,17 +38,7 @@ fn select(labels: Vec<Label>, split: Option<&str>, limit: Option<usize>) -> Vec<
 }
 
 pub async fn run(setup: &Setup, o: &Options) -> Result<EvalReport> {
-    let dirs = if o.mail_dirs.is_empty() {
-        vec![o.labels.parent().unwrap_or(Path::new(".")).to_path_buf()]
-    } else {
-        o.mail_dirs.clone()
-    };
-    let text = std::fs::read_to_string(&o.labels).with_context(|| format!("reading {}", o.labels.display()))?;
-    let mut all = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let label: Label = serde_json::from_str(line).with_context(|| format!("{}:{}", o.labels.display(), i + 1))?;
-        all.push(label);
-    }
+    let (all, dirs): (Vec<Label>, _) = super::read_labels(&o.labels, &o.mail_dirs)?;
     if o.learn.is_some() && o.learn == o.split {
         bail!("--learn and --split name the same split: it would be judged on what it learned");
     }

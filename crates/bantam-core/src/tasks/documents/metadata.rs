@@ -202,7 +202,7 @@ fn detected_language(text: &str) -> Option<String> {
 }
 
 /// Lower case, every run of non-alphanumerics one space: "Rodin,  Josip" ≈ "rodin josip".
-fn normalized(s: &str) -> String {
+pub fn normalized(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for w in s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
         if !out.is_empty() {

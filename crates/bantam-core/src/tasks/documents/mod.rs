@@ -14,7 +14,7 @@ mod types;
 
 use std::sync::Arc;
 
-pub use metadata::{language_code, metadata_schema};
+pub use metadata::{language_code, metadata_schema, normalized};
 pub use summary::{SummaryRun, SummaryStopper};
 pub use types::*;
 
