@@ -16,6 +16,8 @@ if [[ "${1:-}" == "--test" ]]; then
     # their own Dovecot IMAP server on loopback (with an openssl-made certificate) and a
     # private GNOME Keyring for the account passwords.
     packages+=(xvfb xdotool dbus dbus-x11 webkit2gtk-driver qpdf dovecot-imapd openssl gnome-keyring dunst)
+    # The API's tests: the official openai client in a venv, and curl.
+    packages+=(python3-venv curl)
 fi
 # The UI build needs Node.js; use the one on PATH when there is one.
 if ! command -v npm >/dev/null; then

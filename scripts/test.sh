@@ -13,6 +13,8 @@ eval_documents=$(bash eval/fetch-documents.sh)
 # tests install them through a local index, and the quality floor runs on the 1.5B.
 bash models/fetch-real-model.sh qwen2.5-coder-0.5b-instruct >/dev/null
 real_model=$(bash models/fetch-real-model.sh qwen2.5-coder-1.5b-instruct)
+# The API's tests drive `bantam serve` with the official openai Python client.
+export BANTAM_OPENAI_PYTHON=${BANTAM_OPENAI_PYTHON:-$(bash scripts/fetch-openai-client.sh)}
 # A target dir outside the clone survives between CI runs; a cold one works too.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/bantam-target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}

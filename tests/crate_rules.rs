@@ -160,7 +160,7 @@ fn core_links_no_gui_http_or_network_crate() {
     let forbidden: Vec<&String> = linked.iter().filter(|c| NOT_IN_CORE.contains(&c.as_str())).collect();
     assert!(
         forbidden.is_empty(),
-        "bantam-core links {forbidden:?}: GUI code belongs in src-tauri, HTTP and network code in bantam-fetch"
+        "bantam-core links {forbidden:?}: GUI code belongs in src-tauri, HTTP and network code in bantam-fetch and bantam-server"
     );
 }
 
@@ -172,9 +172,13 @@ fn the_flow_goes_one_way_and_the_test_kit_ships_only_with_the_bench() {
         ("bantam-core", &[][..]),
         ("bantam-testkit", &[][..]),
         ("bantam-fetch", &["bantam-core"][..]),
+        ("bantam-server", &["bantam-core"][..]),
         ("bantam-bench", &["bantam-core", "bantam-fetch", "bantam-testkit"][..]),
-        ("bantam-cli", &["bantam-core", "bantam-fetch", "bantam-bench"][..]),
-        ("bantam-app", &["bantam-core", "bantam-fetch"][..]),
+        (
+            "bantam-cli",
+            &["bantam-core", "bantam-fetch", "bantam-server", "bantam-bench"][..],
+        ),
+        ("bantam-app", &["bantam-core", "bantam-fetch", "bantam-server"][..]),
         ("bantam-tests", &["bantam-core", "bantam-testkit"][..]),
     ]);
     let members = graph.workspace();
@@ -204,6 +208,7 @@ fn the_flow_goes_one_way_and_the_test_kit_ships_only_with_the_bench() {
     // Transitively too: the shipped binaries link the test kit only through the bench.
     assert!(!graph.linked("bantam-app").contains("bantam-testkit"));
     assert!(!graph.linked("bantam-fetch").contains("bantam-testkit"));
+    assert!(!graph.linked("bantam-server").contains("bantam-testkit"));
 }
 
 /// Files under `dir` whose text (outside `// ` comments) contains `needle`.

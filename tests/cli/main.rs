@@ -4,4 +4,5 @@
 mod chat;
 mod documents;
 mod models;
+mod serve;
 mod triage;

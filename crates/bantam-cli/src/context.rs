@@ -59,13 +59,18 @@ impl Context {
     }
 
     pub async fn engine(&self) -> Result<Engine> {
+        // The CLI serves one person: two slots (an answer and a spare) are plenty.
+        self.engine_with(2).await
+    }
+
+    /// The engine with `parallel` slots (`bantam serve` decodes its clients together).
+    pub async fn engine_with(&self, parallel: usize) -> Result<Engine> {
         let path = self.model_path().await?;
         let config = EngineConfig {
             threads: self.global.threads,
             context_size: self.global.ctx_size,
             chat_template: self.global.chat_template.clone(),
-            // The CLI serves one person: two slots (an answer and a spare) are plenty.
-            parallel: 2,
+            parallel,
             ..EngineConfig::new(&path)
         };
         let show = std::io::stderr().is_terminal();

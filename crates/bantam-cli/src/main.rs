@@ -9,6 +9,7 @@ mod documents;
 mod history;
 mod models;
 mod pull;
+mod serve;
 mod setup;
 mod triage;
 
@@ -83,6 +84,8 @@ pub enum Command {
     /// Accuracy of a task against labeled data
     #[command(subcommand)]
     Eval(bantam_bench::eval::EvalCommand),
+    /// Serve the model to other programs: an OpenAI-compatible API on 127.0.0.1
+    Serve(serve::ServeArgs),
     /// Speed: the engine next to llama.cpp's own tools, the tasks, downloads, the memory fit
     #[command(subcommand)]
     Bench(bantam_bench::BenchCommand),
@@ -114,9 +117,17 @@ fn main() -> ExitCode {
         // a mail's HTML, which the user cannot act on: the terminal stays clean.
         "warn,llama.cpp=off,html5ever=error"
     };
+    // A server's log is its requests.
+    let filter = match cli.command {
+        Command::Serve(_) if !cli.global.verbose => format!("{filter},bantam_server=info"),
+        _ => filter.to_string(),
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("BANTAM_LOG").unwrap_or_else(|_| filter.into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BANTAM_LOG").unwrap_or_else(|_| filter.as_str().into()),
+        )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -135,6 +146,7 @@ fn main() -> ExitCode {
             Command::Documents(cmd) => documents::documents(&cli.global, cmd).await,
             Command::Triage(args) => triage::run(&cli.global, args).await,
             Command::Accounts(cmd) => accounts::run(&cli.global, cmd).await,
+            Command::Serve(args) => serve::run(&cli.global, args).await,
             Command::Eval(cmd) => {
                 let setup = context::Context::open(&cli.global).await?.bench_setup().await?;
                 bantam_bench::eval::run(&setup, cmd).await

@@ -11,6 +11,7 @@ pub mod models;
 pub mod paths;
 pub mod store;
 pub mod tasks;
+pub mod tools;
 pub mod units;
 
 pub use engine::{Engine, EngineConfig};

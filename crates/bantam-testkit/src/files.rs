@@ -77,3 +77,36 @@ pub fn test_threads() -> usize {
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
+
+/// A real model's GGUF, as `models/fetch-real-model.sh ID` assembles it: `$BANTAM_REAL_MODELS/FILE`,
+/// by default under `~/.cache/bantam/real-models`. Panics with the fix when missing.
+pub fn real_model(file: &str) -> PathBuf {
+    let root = std::env::var_os("BANTAM_REAL_MODELS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam/real-models")))
+        .unwrap_or_else(|| PathBuf::from("real-models"));
+    let path = root.join(file);
+    assert!(
+        path.is_file(),
+        "{file} missing at {}: run models/fetch-real-model.sh",
+        path.display()
+    );
+    path
+}
+
+/// A Python with the official `openai` client, as `scripts/fetch-openai-client.sh` makes
+/// it: `BANTAM_OPENAI_PYTHON`, else `~/.cache/bantam-tools/openai-venv/bin/python`.
+pub fn openai_python() -> PathBuf {
+    let path = std::env::var_os("BANTAM_OPENAI_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam-tools/openai-venv/bin/python"))
+        })
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    assert!(
+        path.is_file(),
+        "the openai client is missing at {}: run scripts/fetch-openai-client.sh",
+        path.display()
+    );
+    path
+}

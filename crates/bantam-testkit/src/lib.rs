@@ -12,7 +12,9 @@ pub mod pypi;
 pub mod relay;
 
 pub use dovecot::Dovecot;
-pub use files::{corpus_complete, corpus_dir, real_model_wheels, test_corpus, test_model, test_threads};
+pub use files::{
+    corpus_complete, corpus_dir, openai_python, real_model, real_model_wheels, test_corpus, test_model, test_threads,
+};
 pub use http::{FileServer, Seen, ServeOptions};
 pub use keyring::PrivateKeyring;
 pub use pypi::PypiIndex;

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-pub use sampler::{argmax, TokenSampler};
+pub use sampler::{argmax, json_schema_grammar, TokenSampler};
 pub use types::*;
 pub use worker::Tokenizer;
 

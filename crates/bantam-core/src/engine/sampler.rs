@@ -16,23 +16,25 @@ use crate::error::{Error, Result};
 /// twenty spaces or tabs between any two tokens, and small models spend tokens indenting.
 pub(crate) fn grammar_text(constraint: &Constraint) -> Result<String> {
     match constraint {
-        Constraint::Grammar(g) => Ok(g.clone()),
-        Constraint::JsonSchema(schema) => {
-            let grammar =
-                llama_cpp_2::json_schema_to_grammar(&schema.to_string()).map_err(|e| Error::Schema(e.to_string()))?;
-            Ok(grammar
-                .lines()
-                .map(|line| {
-                    if line.starts_with("space ::=") {
-                        r#"space ::= | " ""#
-                    } else {
-                        line
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n"))
-        }
+        Constraint::Grammar(g) | Constraint::Lazy { grammar: g, .. } => Ok(g.clone()),
+        Constraint::JsonSchema(schema) => json_schema_grammar(schema),
     }
+}
+
+/// A JSON schema as GBNF with a `root` rule, for grammars that embed JSON (tool calls).
+pub fn json_schema_grammar(schema: &serde_json::Value) -> Result<String> {
+    let grammar = llama_cpp_2::json_schema_to_grammar(&schema.to_string()).map_err(|e| Error::Schema(e.to_string()))?;
+    Ok(grammar
+        .lines()
+        .map(|line| {
+            if line.starts_with("space ::=") {
+                r#"space ::= | " ""#
+            } else {
+                line
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 /// The most likely token; the first one on ties, as llama.cpp's greedy sampler picks.
@@ -80,14 +82,22 @@ impl TokenSampler {
             Some(constraint) => {
                 let grammar = grammar_text(constraint)?;
                 logs::clear_recent();
-                Some(LlamaSampler::grammar(model, &grammar, "root").map_err(|e| {
+                let sampler = match constraint {
+                    Constraint::Lazy { patterns, .. } => {
+                        LlamaSampler::grammar_lazy_patterns(model, &grammar, "root", patterns, &[])
+                    }
+                    _ => LlamaSampler::grammar(model, &grammar, "root"),
+                };
+                Some(sampler.map_err(|e| {
                     let why = logs::recent_errors().join("; ");
                     Error::Grammar(if why.is_empty() { e.to_string() } else { why })
                 })?)
             }
             None => None,
         };
-        let penalty = sampling.repeat_penalty != 1.0 && sampling.repeat_last_n != 0;
+        let penalty =
+            (sampling.repeat_penalty != 1.0 || sampling.presence_penalty != 0.0 || sampling.frequency_penalty != 0.0)
+                && sampling.repeat_last_n != 0;
         let chain = if sampling.temperature <= 0.0 && !penalty {
             None
         } else {
@@ -97,8 +107,8 @@ impl TokenSampler {
                     model.n_vocab(),
                     sampling.repeat_last_n,
                     sampling.repeat_penalty,
-                    0.0,
-                    0.0,
+                    sampling.frequency_penalty,
+                    sampling.presence_penalty,
                 ));
             }
             if sampling.temperature <= 0.0 {

@@ -73,6 +73,10 @@ pub struct Sampling {
     pub min_p: f32,
     pub repeat_penalty: f32,
     pub repeat_last_n: i32,
+    /// OpenAI's penalties over the last `repeat_last_n` tokens: `presence` once for a token
+    /// that appeared, `frequency` per appearance. 0 turns each off.
+    pub presence_penalty: f32,
+    pub frequency_penalty: f32,
     /// `None` picks a random seed per request.
     pub seed: Option<u32>,
     pub max_tokens: usize,
@@ -80,6 +84,10 @@ pub struct Sampling {
     /// Keep generating past end-of-generation tokens, for benchmarks that must produce
     /// exactly `max_tokens` (llama.cpp server's `ignore_eos`).
     pub ignore_eos: bool,
+    /// Write control tokens as their text, as llama-server does for the tokens a tool-call
+    /// format needs (`<tool_call>` is one in Qwen2.5's vocabulary). End-of-generation
+    /// tokens still end the answer.
+    pub render_special: bool,
 }
 
 impl Default for Sampling {
@@ -91,10 +99,13 @@ impl Default for Sampling {
             min_p: 0.05,
             repeat_penalty: 1.0,
             repeat_last_n: 64,
+            presence_penalty: 0.0,
+            frequency_penalty: 0.0,
             seed: None,
             max_tokens: 512,
             stop: Vec::new(),
             ignore_eos: false,
+            render_special: false,
         }
     }
 }
@@ -117,6 +128,11 @@ pub enum Constraint {
     Grammar(String),
     /// A JSON schema; converted to a grammar by llama.cpp's converter.
     JsonSchema(serde_json::Value),
+    /// A GBNF grammar that applies only once the output so far matches one of `patterns`
+    /// (regular expressions over the whole output, llama.cpp's lazy grammar): free text
+    /// until then, e.g. a tool call after an answer. The grammar gets the output from the
+    /// pattern's first group on.
+    Lazy { grammar: String, patterns: Vec<String> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]

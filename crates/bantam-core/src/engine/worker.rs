@@ -317,6 +317,7 @@ struct Active {
     logits_at: Option<i32>,
     max_tokens: usize,
     ignore_eos: bool,
+    render_special: bool,
     stop: Vec<String>,
     generated: usize,
     utf8: Utf8Buffer,
@@ -653,6 +654,7 @@ impl Worker<'_> {
                 logits_at: None,
                 max_tokens: p.sampling.max_tokens,
                 ignore_eos: p.sampling.ignore_eos,
+                render_special: p.sampling.render_special,
                 stop: p.sampling.stop,
                 generated: 0,
                 utf8: Utf8Buffer::default(),
@@ -797,7 +799,7 @@ impl Worker<'_> {
             return;
         }
         active.generated += 1;
-        let bytes = self.model.vocab().token_to_piece(token, false, None);
+        let bytes = self.model.vocab().token_to_piece(token, active.render_special, None);
         let before = active.text.len();
         active.utf8.push(&bytes, &mut active.text);
         if let Some(at) = find_stop(&active.text, &active.stop, before) {

@@ -1,0 +1,62 @@
+//! OpenAI's messages as the engine's: developer is system, past calls and tool results
+//! are written as the model's template writes them.
+
+use bantam_core::engine::ChatMessage;
+use bantam_core::tools::{render_calls, render_response, ToolCall};
+
+use crate::error::ApiError;
+use crate::types::{Content, Message, MessageRole};
+
+pub fn chat_messages(messages: &[Message]) -> Result<Vec<ChatMessage>, ApiError> {
+    if messages.is_empty() {
+        return Err(ApiError::param("messages", "messages must not be empty"));
+    }
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let text = match &m.content {
+                None => String::new(),
+                Some(c) => {
+                    text_of(c).map_err(|e| ApiError::param("messages", format!("messages[{i}].content: {e}")))?
+                }
+            };
+            Ok(match m.role {
+                MessageRole::System | MessageRole::Developer => ChatMessage::system(text),
+                MessageRole::User => ChatMessage::user(text),
+                MessageRole::Tool => render_response(&text),
+                MessageRole::Assistant => {
+                    let calls: Vec<ToolCall> = m
+                        .tool_calls
+                        .iter()
+                        .flatten()
+                        .map(|c| ToolCall {
+                            name: c.function.name.clone(),
+                            // Arguments are a JSON string; a client's broken one stays text.
+                            arguments: serde_json::from_str(&c.function.arguments)
+                                .unwrap_or_else(|_| serde_json::Value::String(c.function.arguments.clone())),
+                        })
+                        .collect();
+                    ChatMessage::assistant(render_calls(&text, &calls))
+                }
+            })
+        })
+        .collect()
+}
+
+fn text_of(content: &Content) -> Result<String, String> {
+    match content {
+        Content::Text(t) => Ok(t.clone()),
+        Content::Parts(parts) => {
+            let mut out = Vec::new();
+            for p in parts {
+                match (p.kind.as_str(), &p.text) {
+                    ("text", Some(t)) => out.push(t.as_str()),
+                    ("text", None) => return Err("a text part has no text".into()),
+                    (other, _) => return Err(format!("'{other}' parts are not supported: the model reads text")),
+                }
+            }
+            Ok(out.join("\n"))
+        }
+    }
+}

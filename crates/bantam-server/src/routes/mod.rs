@@ -1,0 +1,30 @@
+//! One file per endpoint.
+
+pub mod chat;
+pub mod completions;
+pub mod embeddings;
+pub mod health;
+pub mod models;
+
+use bantam_core::engine::{Event, Generation};
+
+use crate::error::ApiError;
+
+pub async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!(
+        "Bantam serves no route {}; see /v1/models, /v1/chat/completions, /v1/completions",
+        uri.path()
+    ))
+    .with_code("unknown_url")
+}
+
+/// Waits for the generation to start (its slot taken, prompt read) so that a request the
+/// engine refuses (context overflow, bad grammar) gets an HTTP error status. Returns
+/// the event taken, for the stream to begin with.
+pub(crate) async fn started(generation: &mut Generation) -> Result<Option<Event>, ApiError> {
+    match generation.next().await {
+        Some(Event::Failed(e)) => Err(e.into()),
+        None => Err(ApiError::unavailable("the engine stopped")),
+        other => Ok(other),
+    }
+}
