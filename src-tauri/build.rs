@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "model_select",
     "model_task_set",
     "model_delete",
+    "api_status",
     "settings_get",
     "settings_set",
     "open_main",

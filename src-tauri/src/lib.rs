@@ -1,6 +1,7 @@
 //! Bantam's desktop shell: a thin layer over `bantam-core`. It owns the windows, the
 //! tray, the global hotkey and launch at login; everything else is the core's.
 
+pub mod api;
 pub mod chat;
 pub mod documents;
 pub mod engine;
@@ -82,6 +83,7 @@ pub fn run() {
             models::commands::model_select,
             models::commands::model_task_set,
             models::commands::model_delete,
+            api::commands::api_status,
             settings::commands::settings_get,
             settings::commands::settings_set,
             windows::commands::open_main,
@@ -114,6 +116,10 @@ pub fn run() {
             });
             let settings = tauri::async_runtime::block_on(service.store.app_settings())?;
             tauri::async_runtime::block_on(service.start_loading())?;
+            // The API (off by default) answers as soon as the model is ready.
+            let api = Arc::new(api::server::ApiServer::default());
+            tauri::async_runtime::block_on(api.apply(&service, settings.api_enabled, settings.api_port));
+            app.manage(api);
             // Downloads a quit or crash interrupted resume now; progress goes to the pages.
             let downloads = tauri::async_runtime::block_on(service.downloads())?;
             let events = handle.clone();

@@ -28,6 +28,7 @@ mod tests {
         use bantam_fetch::imap::{ImapAccount, Security};
         use bantam_fetch::{DownloadUpdate, Phase};
 
+        use crate::api::dto::ApiStatus;
         use crate::chat::dto::{ChatEvent, SamplingOverrides};
         use crate::documents::dto::{DocEvent, DocumentDetail, DocumentRow, SummarizeTarget};
         use crate::engine::dto::{EngineState, StatusView};
@@ -41,7 +42,7 @@ mod tests {
         let decls = declarations![&cfg;
             EngineState, StatusView,
             Conversation, StoredMessage, SearchHit, ChatEvent, SamplingOverrides,
-            AppSettings, SettingsView, Navigate,
+            AppSettings, SettingsView, ApiStatus, Navigate,
             Fit, MemoryEstimate, Verdict, Gpu, Hardware, Budget, ModelListing, TaskModels,
             DownloadStatus, Phase, DownloadUpdate, ModelsOverview,
             Priority4, DecidedBy, ActionItem, TriageRecord, InboxEntry, InboxView, MailStatus,

@@ -66,6 +66,69 @@ async fn chat_streams_is_kept_across_restarts_and_found_by_search() {
     if let Some(dir) = screenshots() {
         app.screenshot(&dir.join("settings.png")).await;
     }
+
+    // The API switch starts the server in the app's process, on the app's model, and its
+    // token (shown for Copy) works with curl.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    app.client
+        .execute("document.getElementById('set-api').click()", vec![])
+        .await
+        .unwrap();
+    app.type_into("#set-api-port", &port.to_string()).await;
+    app.click("#save-settings").await;
+    app.until(
+        "the API to run",
+        &format!(
+            "return document.getElementById('api-state').textContent.includes('Running at http://127.0.0.1:{port}/v1')"
+        ),
+    )
+    .await;
+    let token = app
+        .client
+        .execute("return document.getElementById('api-token').value", vec![])
+        .await
+        .unwrap();
+    let token = token.as_str().unwrap_or_default().to_string();
+    assert!(token.starts_with("bnt-"), "token: {token}");
+    let curl = |args: &[&str]| {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sS",
+                "--max-time",
+                "60",
+                "-H",
+                &format!("Authorization: Bearer {token}"),
+            ])
+            .args(args)
+            .output()
+            .expect("curl runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let models = curl(&[&format!("http://127.0.0.1:{port}/v1/models")]);
+    assert!(
+        models.contains("SmolLM2-135M-Instruct") && models.contains(r#""loaded":true"#),
+        "{models}"
+    );
+    let answer = curl(&[
+        "-d",
+        r#"{"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4, "temperature": 0}"#,
+        &format!("http://127.0.0.1:{port}/v1/chat/completions"),
+    ]);
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert!(
+        answer["usage"]["completion_tokens"].as_u64().is_some_and(|n| n > 0),
+        "{answer}"
+    );
+    if let Some(dir) = screenshots() {
+        app.client
+            .execute("document.getElementById('api-settings').scrollIntoView()", vec![])
+            .await
+            .unwrap();
+        app.screenshot(&dir.join("settings-api.png")).await;
+    }
     app.quit().await;
 }
 

@@ -4,6 +4,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
+  ApiStatus,
   AppSettings,
   ChatEvent,
   Conversation,
@@ -78,6 +79,7 @@ export const api = {
   testAccount: (name: string) => invoke<number>("account_test", { name }),
   settings: () => invoke<SettingsView>("settings_get"),
   saveSettings: (settings: AppSettings) => invoke<void>("settings_set", { settings }),
+  apiStatus: () => invoke<ApiStatus>("api_status"),
   openMain: (conversationId: number | null, view: string | null = null) =>
     invoke<void>("open_main", { conversationId, view }),
   hidePopup: () => invoke<void>("popup_hide"),

@@ -1,7 +1,7 @@
 // Settings: the model, context size, GPU layers, the hotkey (press a combination), theme,
-// launch at login, and the mail accounts (in inbox.ts).
+// launch at login, the API for other programs, and the mail accounts (in inbox.ts).
 import { api, errorText } from "./api";
-import { $ } from "./dom";
+import { $, toast } from "./dom";
 import { shortcutFromEvent } from "./format";
 import { refreshAccounts } from "./inbox";
 import { applyTheme } from "./theme";
@@ -19,6 +19,9 @@ export async function loadSettings() {
   $<HTMLSelectElement>("set-theme").value = s.theme;
   $<HTMLInputElement>("set-login").checked = s.launch_at_login;
   $("data-dir").textContent = s.data_dir;
+  $<HTMLInputElement>("set-api").checked = s.api_enabled;
+  $<HTMLInputElement>("set-api-port").value = String(s.api_port);
+  void showApiStatus();
   void refreshAccounts();
   const err = $("hotkey-error");
   err.hidden = !s.hotkey_error;
@@ -41,6 +44,8 @@ async function saveSettings(ev: Event) {
     gpu_layers: gpu === "" ? null : parseInt(gpu, 10),
     theme: $<HTMLSelectElement>("set-theme").value as "system" | "light" | "dark",
     launch_at_login: $<HTMLInputElement>("set-login").checked,
+    api_enabled: $<HTMLInputElement>("set-api").checked,
+    api_port: parseInt($<HTMLInputElement>("set-api-port").value, 10),
   };
   const err = $("hotkey-error");
   try {
@@ -49,6 +54,7 @@ async function saveSettings(ev: Event) {
     const current = (await api.models()).current;
     if (model && model !== current) await api.selectModel(model);
     applyTheme(settings.theme);
+    void showApiStatus();
     err.hidden = true;
     const saved = $("settings-saved");
     saved.hidden = false;
@@ -57,6 +63,20 @@ async function saveSettings(ev: Event) {
     err.textContent = errorText(e);
     err.hidden = false;
   }
+}
+
+/** Where the API listens and its token, or why it is not running. */
+async function showApiStatus() {
+  const status = await api.apiStatus();
+  const on = $<HTMLInputElement>("set-api").checked;
+  const state = $("api-state");
+  state.classList.toggle("error", status.error != null);
+  if (status.error) state.textContent = `Not running: ${status.error}`;
+  else if (status.url) state.textContent = `Running at ${status.url}`;
+  else if (on) state.textContent = "Turned on: press Save to start it.";
+  else state.textContent = "Off: editors, scripts and agents can use the loaded model once you turn it on.";
+  $("api-token-row").hidden = status.token == null;
+  $<HTMLInputElement>("api-token").value = status.token ?? "";
 }
 
 /** Wires the form; `close` leaves Settings, `showModels` opens the Models view. */
@@ -75,6 +95,13 @@ export function initSettings(hooks: { close: () => void; showModels: () => void 
       $<HTMLInputElement>("set-hotkey").value = combo;
     }
   });
+  $("api-show-token").onclick = () => {
+    const field = $<HTMLInputElement>("api-token");
+    field.type = field.type === "password" ? "text" : "password";
+    $("api-show-token").textContent = field.type === "password" ? "Show" : "Hide";
+  };
+  $("api-copy-token").onclick = () =>
+    void navigator.clipboard?.writeText($<HTMLInputElement>("api-token").value).then(() => toast("Token copied"));
   $("clear-hotkey").onclick = () => {
     pendingHotkey = null;
     $<HTMLInputElement>("set-hotkey").value = "Off";

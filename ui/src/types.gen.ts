@@ -47,7 +47,16 @@ gpu_layers: number | null,
 /**
  * `system`, `light` or `dark`.
  */
-theme: "system" | "light" | "dark", launch_at_login: boolean, };
+theme: "system" | "light" | "dark", launch_at_login: boolean, 
+/**
+ * Serve the OpenAI-compatible API from the app's process (off until the user turns
+ * it on: other programs then share the loaded model).
+ */
+api_enabled: boolean, 
+/**
+ * Its port on 127.0.0.1.
+ */
+api_port: number, };
 
 export type SettingsView = { default_model: string | null, data_dir: string, 
 /**
@@ -69,7 +78,30 @@ gpu_layers: number | null,
 /**
  * `system`, `light` or `dark`.
  */
-theme: "system" | "light" | "dark", launch_at_login: boolean, };
+theme: "system" | "light" | "dark", launch_at_login: boolean, 
+/**
+ * Serve the OpenAI-compatible API from the app's process (off until the user turns
+ * it on: other programs then share the loaded model).
+ */
+api_enabled: boolean, 
+/**
+ * Its port on 127.0.0.1.
+ */
+api_port: number, };
+
+export type ApiStatus = { 
+/**
+ * Where it listens, while it runs (`http://127.0.0.1:8931/v1`).
+ */
+url: string | null, 
+/**
+ * The bearer token clients send, for the Copy button.
+ */
+token: string | null, 
+/**
+ * Why it is not running although turned on (the port is taken, …).
+ */
+error: string | null, };
 
 export type Navigate = { conversation: number | null, view: string | null, };
 

@@ -38,8 +38,8 @@ pub struct ApiConfig {
 }
 
 /// The default port, chosen to clash with none of Ollama (11434), LM Studio (1234),
-/// llama-server (8080), Jan (1337) or GPT4All (4891).
-pub const DEFAULT_PORT: u16 = 8931;
+/// llama-server (8080), Jan (1337) or GPT4All (4891); the app's setting defaults to it.
+pub const DEFAULT_PORT: u16 = bantam_core::store::settings::DEFAULT_API_PORT;
 
 impl Default for ApiConfig {
     fn default() -> Self {

@@ -5,19 +5,20 @@ use std::sync::{Arc, Mutex};
 
 use bantam_core::models::{ModelLibrary, ModelListing};
 use bantam_core::Engine;
+use futures_util::future::BoxFuture;
 
 use crate::error::ApiError;
 
 /// The engine serving now. The app's service switches and unloads models; the API asks
 /// for the current one per request.
 pub trait EngineSource: Send + Sync + 'static {
-    /// `None` while no model is loaded.
-    fn engine(&self) -> Option<Engine>;
+    /// `None` while no model is loaded (or one is loading).
+    fn engine(&self) -> BoxFuture<'_, Option<Engine>>;
 }
 
 impl EngineSource for Engine {
-    fn engine(&self) -> Option<Engine> {
-        Some(self.clone())
+    fn engine(&self) -> BoxFuture<'_, Option<Engine>> {
+        Box::pin(std::future::ready(Some(self.clone())))
     }
 }
 
@@ -50,10 +51,10 @@ impl ApiState {
         &self.inner.token
     }
 
-    pub(crate) fn engine(&self) -> Result<Engine, ApiError> {
-        self.inner.source.engine().ok_or_else(|| {
+    pub(crate) async fn engine(&self) -> Result<Engine, ApiError> {
+        self.inner.source.engine().await.ok_or_else(|| {
             ApiError::unavailable(
-                "no model is loaded: choose one in Bantam's Models view, or start `bantam serve --model PATH`",
+                "no model is loaded (it may be loading or paused): choose one in Bantam's Models view, or start `bantam serve --model PATH`",
             )
         })
     }
@@ -98,7 +99,7 @@ impl ApiState {
     /// file's stem or name (or no name); another local model is a clear 404, since one
     /// model is in memory at a time.
     pub(crate) async fn engine_for(&self, model: Option<&str>) -> Result<(Engine, String), ApiError> {
-        let engine = self.engine()?;
+        let engine = self.engine().await?;
         let id = self.loaded_id(&engine).await;
         let path = engine.info().path.clone();
         let file = path

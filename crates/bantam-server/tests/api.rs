@@ -122,8 +122,8 @@ async fn limits_and_failures_are_openai_errors() {
 struct Unloaded;
 
 impl EngineSource for Unloaded {
-    fn engine(&self) -> Option<Engine> {
-        None
+    fn engine(&self) -> futures_util::future::BoxFuture<'_, Option<Engine>> {
+        Box::pin(std::future::ready(None))
     }
 }
 

@@ -61,7 +61,15 @@ pub struct AppSettings {
     #[cfg_attr(feature = "ts", ts(type = r#""system" | "light" | "dark""#))]
     pub theme: String,
     pub launch_at_login: bool,
+    /// Serve the OpenAI-compatible API from the app's process (off until the user turns
+    /// it on: other programs then share the loaded model).
+    pub api_enabled: bool,
+    /// Its port on 127.0.0.1.
+    pub api_port: u16,
 }
+
+/// The API's default port (the same as `bantam serve`'s).
+pub const DEFAULT_API_PORT: u16 = 8931;
 
 impl Default for AppSettings {
     fn default() -> Self {
@@ -75,6 +83,8 @@ impl Default for AppSettings {
             gpu_layers: None,
             theme: "system".into(),
             launch_at_login: false,
+            api_enabled: false,
+            api_port: DEFAULT_API_PORT,
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::state::ApiState;
 
 pub async fn health(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
-    let engine = state.engine()?;
+    let engine = state.engine().await?;
     let load = engine.load();
     Ok(Json(json!({
         "status": "ok",

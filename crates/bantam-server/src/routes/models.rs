@@ -22,7 +22,7 @@ pub async fn one(State(state): State<ApiState>, Path(id): Path<String>) -> Resul
 }
 
 async fn entries(state: &ApiState) -> Result<Vec<Value>, ApiError> {
-    let engine = state.engine()?;
+    let engine = state.engine().await?;
     let loaded = state.loaded_id(&engine).await;
     let info = engine.info();
     let mut out = vec![json!({
