@@ -173,7 +173,10 @@ fn the_flow_goes_one_way_and_the_test_kit_ships_only_with_the_bench() {
         ("bantam-testkit", &[][..]),
         ("bantam-fetch", &["bantam-core"][..]),
         ("bantam-server", &["bantam-core"][..]),
-        ("bantam-bench", &["bantam-core", "bantam-fetch", "bantam-testkit"][..]),
+        (
+            "bantam-bench",
+            &["bantam-core", "bantam-fetch", "bantam-server", "bantam-testkit"][..],
+        ),
         (
             "bantam-cli",
             &["bantam-core", "bantam-fetch", "bantam-server", "bantam-bench"][..],

@@ -60,7 +60,7 @@ fn run_tool(mut cmd: Command, bin: &Path) -> Result<std::process::Output> {
 }
 
 /// The anchor tools sit beside their shared libraries.
-fn anchor_command(bin: &Path) -> Command {
+pub(crate) fn anchor_command(bin: &Path) -> Command {
     let mut cmd = Command::new(bin);
     if let Some(dir) = bin.parent() {
         let mut path = std::ffi::OsString::from(dir);

@@ -5,6 +5,7 @@
 //! The CLI parses the command line with these types and hands over a [`Setup`].
 
 mod anchor;
+mod api;
 mod app;
 mod download;
 mod engine;
@@ -55,6 +56,9 @@ pub enum BenchCommand {
     /// Prefill and decode through the engine (ppN, tgN, tgNxK, chat-turn TTFT), next to
     /// llama.cpp's llama-bench and llama-batched-bench when given
     Engine(engine::EngineArgs),
+    /// The OpenAI-compatible API under 1/4/8/16 streaming clients (tokens/s, time to first
+    /// token), next to llama.cpp's llama-server and to the engine in process
+    Api(api::ApiArgs),
     /// The tasks: document ingest, a long document's summary map, email triage — each
     /// Bantam's way against one at a time
     Tasks(tasks::TasksArgs),
@@ -108,6 +112,7 @@ pub async fn run(cmd: BenchCommand, setup: Option<Setup>) -> Result<u8> {
     match cmd {
         BenchCommand::Download(args) => download::run(&args).await,
         BenchCommand::Engine(args) => engine::run(&need()?, args).await,
+        BenchCommand::Api(args) => api::run(&need()?, &args).await,
         BenchCommand::Tasks(args) => tasks::run(&need()?, &args).await,
         BenchCommand::App(args) => app::run(&need()?, &args).await,
         BenchCommand::Fit(out) => fit::run(&need()?, &out).await,

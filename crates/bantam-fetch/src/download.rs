@@ -99,8 +99,7 @@ pub struct Downloader {
 
 impl Downloader {
     pub fn new(store: Store, models_dir: impl Into<PathBuf>) -> Result<Self> {
-        // reqwest is built without a default TLS provider: install ring's, once.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_tls_provider();
         let client = reqwest::Client::builder()
             .user_agent(concat!("bantam/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(20))

@@ -15,3 +15,9 @@ pub use download::{Downloader, Origin, Phase, Progress, MIRROR_ENV};
 pub use error::DownloadError;
 pub use pypi::PYPI_INDEX_ENV;
 pub use queue::{DownloadQueue, DownloadUpdate};
+
+/// reqwest is built without a default TLS provider: installs ring's (once; later calls
+/// do nothing). Call before building a `reqwest::Client`.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -49,6 +49,7 @@ pub fn sampling(p: &SamplingParams, default_max: u32) -> Result<Sampling, ApiErr
         return Err(ApiError::param("max_tokens", "max_tokens must be at least 1"));
     }
     s.max_tokens = max as usize;
+    s.ignore_eos = p.ignore_eos;
     if let Some(stop) = &p.stop {
         let stops = stop.clone().into_vec();
         if stops.len() > 16 {

@@ -36,6 +36,10 @@ pub struct SamplingParams {
     pub n: Option<u32>,
     pub logprobs: Option<Value>,
     pub logit_bias: Option<serde_json::Map<String, Value>>,
+    /// llama-server's extension: keep generating past end-of-text, to `max_tokens`
+    /// (benchmarks that must do the same work on every server).
+    #[serde(default)]
+    pub ignore_eos: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
