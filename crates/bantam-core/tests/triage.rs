@@ -245,7 +245,8 @@ async fn hostile_mail_changes_nothing_but_its_own_record() {
 async fn drafts_are_written_once_for_mail_that_needs_a_reply_when_turned_on() {
     let engine = engine().await;
     let (_d, store) = store().await;
-    let mut messages = corpus(&["mail_test_12", "mail_test_5", "mail_test_2"]);
+    // mail_test_6 is a mailing-list post (List-Id): it needs no reply whatever the model says.
+    let mut messages = corpus(&["mail_test_12", "mail_test_5", "mail_test_2", "mail_test_6"]);
     messages.push(load(&fixture("meeting.eml")));
     messages.push(load(&fixture("flight.eml")));
 
