@@ -38,13 +38,24 @@ fn bench_argmax(c: &mut Criterion) {
 fn bench_grammar(c: &mut Criterion) {
     let tokenizer = Tokenizer::load(&bantam_testkit::test_model()).expect("load the test model's vocabulary");
     let vocab = tokenizer.vocab_size();
-    // Keys in the grammar's order (serde_json keeps object keys sorted).
-    let answer = r#"{"action_items":[{"due":"Friday","text":"Send the signed contract"}],"category":"work","needs_reply":true,"priority":"high","reason":"A client deadline this week.","summary":"The client asks for the signed contract by Friday."}"#;
+    let schema = triage::schema(&TriageOptions::default().categories);
+    // Keys in the grammar's order: the schema's, as declared.
+    let answer = in_schema_order(
+        &serde_json::json!({
+            "action_items": [{"due": "Friday", "text": "Send the signed contract"}],
+            "category": "work",
+            "needs_reply": true,
+            "priority": "high",
+            "reason": "A client deadline this week.",
+            "summary": "The client asks for the signed contract by Friday.",
+        }),
+        &schema,
+    );
+    let answer = answer.as_str();
     let tokens = tokenizer.tokenize(answer);
     // A newline is never allowed by the compact JSON grammar: outside strings only one
     // space may separate tokens, and inside strings control characters must be escaped.
     let refused = *tokenizer.tokenize("\n").first().expect("a newline token");
-    let schema = triage::schema(&TriageOptions::default().categories);
     let constraint = Constraint::JsonSchema(schema);
     let greedy = Sampling {
         temperature: 0.0,
@@ -90,6 +101,35 @@ fn bench_grammar(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Compact JSON with each object's keys in the order its schema declares them (the order
+/// the grammar made from the schema demands).
+fn in_schema_order(value: &serde_json::Value, schema: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let fields: Vec<String> = match schema["properties"].as_object() {
+                Some(props) => props
+                    .iter()
+                    .filter_map(|(k, s)| {
+                        map.get(k)
+                            .map(|v| format!("{}:{}", Value::from(k.as_str()), in_schema_order(v, s)))
+                    })
+                    .collect(),
+                None => map
+                    .iter()
+                    .map(|(k, v)| format!("{}:{v}", Value::from(k.as_str())))
+                    .collect(),
+            };
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(|v| in_schema_order(v, &schema["items"])).collect();
+            format!("[{}]", parts.join(","))
+        }
+        other => other.to_string(),
+    }
 }
 
 criterion_group!(benches, bench_argmax, bench_grammar);
