@@ -61,7 +61,9 @@ async fn a_killed_pull_resumes_where_it_stopped_and_the_model_is_usable() {
     .unwrap();
     let part = data.path().join("models").join(format!("{FILE}.part"));
     let kept = std::fs::metadata(&part).unwrap().len();
-    assert!(kept >= killed_at - (1 << 20), "kept {kept} of {killed_at} reported");
+    // Reported counts what was received; the writer thread may still have held its queue
+    // (64 chunks of up to 16 KiB) and its 1 MiB buffer when it was killed.
+    assert!(kept >= killed_at - (3 << 20), "kept {kept} of {killed_at} reported");
 
     // Second run: the same command resumes from the partial file's size.
     let url2 = url.clone();
