@@ -5,4 +5,5 @@ mod chat;
 mod documents;
 mod models;
 mod serve;
+mod tiers;
 mod triage;

@@ -1,85 +1,19 @@
 //! `bantam serve` on the real Qwen2.5-Coder-0.5B, driven by real clients: the official
 //! `openai` Python package (tests/api/openai_client.py) and curl.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use bantam_tests::cli::bantam;
+use bantam_tests::serve::{read_log, Server};
 
 /// The model the API is tested on: a real instruct model that knows the tool-call format.
 fn api_model() -> std::path::PathBuf {
     bantam_testkit::real_model("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
 }
 
-struct Server {
-    child: Child,
-    url: String,
-    token: String,
-    data: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Self {
-        let data = tempfile::tempdir().expect("tempdir");
-        let log = std::fs::File::create(data.path().join("serve.log")).expect("log");
-        let mut child = bantam(data.path())
-            .args(["serve", "--port", "0", "--parallel", "4", "--model"])
-            .arg(api_model())
-            .env("BANTAM_CTX_SIZE", "4096")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("bantam serve starts");
-        let mut first = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        stdout.read_line(&mut first).expect("the address line");
-        // Keep reading what else it prints, as a terminal would.
-        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {first:?}: {}", read_log(data.path())))
-            .to_string();
-        assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/v1"), "{url}");
-        let token = std::fs::read_to_string(data.path().join("api-token"))
-            .expect("the token file")
-            .trim()
-            .to_string();
-        Self {
-            child,
-            url,
-            token,
-            data,
-        }
-    }
-
-    fn curl(&self, args: &[&str]) -> (String, String) {
-        let out = Command::new("curl")
-            .args(["-sS", "-N", "--max-time", "120", "-w", "\n%{http_code}"])
-            .args(args)
-            .output()
-            .expect("curl runs (install-deps.sh --test installs it)");
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, status) = text.rsplit_once('\n').unwrap_or((&text, ""));
-        (body.to_string(), status.to_string())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_log(data: &Path) -> String {
-    std::fs::read_to_string(data.join("serve.log")).unwrap_or_default()
-}
-
 #[test]
 fn the_official_openai_client_gets_what_it_expects() {
-    let server = Server::start();
+    let server = Server::start(&api_model(), 4);
     let script = bantam_tests::repo().join("tests/api/openai_client.py");
     let out = Command::new(bantam_testkit::openai_python())
         .arg(&script)
@@ -101,7 +35,7 @@ fn the_official_openai_client_gets_what_it_expects() {
 
 #[test]
 fn curl_streams_and_is_refused_without_the_token() {
-    let server = Server::start();
+    let server = Server::start(&api_model(), 4);
     let chat = format!("{}/chat/completions", server.url);
     let auth = format!("Authorization: Bearer {}", server.token);
     let body =

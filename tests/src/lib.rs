@@ -1,8 +1,10 @@
 //! What the end-to-end tests share: where the built binaries are, the app under Xvfb
-//! (`app`), and the `bantam` command with a private data directory (`cli`).
+//! (`app`), the `bantam` command with a private data directory (`cli`) and `bantam serve`
+//! (`serve`).
 
 pub mod app;
 pub mod cli;
+pub mod serve;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

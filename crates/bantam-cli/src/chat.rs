@@ -5,7 +5,9 @@ use std::io::{IsTerminal, Read, Write};
 
 use anyhow::{bail, Result};
 use bantam_core::engine::{Completion, Event};
+use bantam_core::router::{Decision, Router};
 use bantam_core::tasks::chat::{ChatOptions, ChatService};
+use bantam_core::tiers::TierChoice;
 use rustyline::error::ReadlineError;
 use serde::Serialize;
 
@@ -35,12 +37,21 @@ pub struct ChatArgs {
     /// Seed for reproducible sampling
     #[arg(long)]
     pub seed: Option<u32>,
+    /// Where answers are made: auto (the router decides), small, workhorse or remote
+    /// (see `bantam tiers`)
+    #[arg(long, value_parser = parse_tier, default_value = "auto")]
+    pub tier: TierChoice,
+}
+
+fn parse_tier(s: &str) -> Result<TierChoice, String> {
+    TierChoice::parse(s).ok_or_else(|| format!("one of {}", TierChoice::NAMES))
 }
 
 #[derive(Serialize)]
 struct JsonAnswer<'a> {
     conversation_id: i64,
     model: &'a str,
+    route: &'a Decision,
     #[serde(flatten)]
     completion: &'a Completion,
 }
@@ -52,6 +63,7 @@ pub async fn run(global: &Global, args: ChatArgs) -> Result<u8> {
     }
     let mut options = ChatOptions {
         system_prompt: args.system.clone(),
+        tier: Some(args.tier),
         ..ChatOptions::default()
     };
     if let Some(t) = args.temperature {
@@ -78,23 +90,38 @@ pub async fn run(global: &Global, args: ChatArgs) -> Result<u8> {
         bail!("the question is empty");
     }
     let engine = ctx.engine().await?;
-    let chat = ChatService::new(engine, ctx.store.clone());
+    let chat = ChatService::with_router(Router::new(ctx.tiers(engine).await?), ctx.store.clone());
     match one_shot {
         Some(question) => ask_once(&chat, args.conversation, &question, &options, args.json).await,
         None => repl(&ctx, &chat, args.conversation, &options).await,
     }
 }
 
-/// Streams one answer to stdout. Returns the completion and whether Ctrl-C stopped it.
+/// One streamed answer: its conversation, where it was made, and whether Ctrl-C stopped it.
+struct Answered {
+    conversation: i64,
+    model: String,
+    route: Decision,
+    completion: Completion,
+    interrupted: bool,
+}
+
+/// Streams one answer to stdout.
 async fn answer(
     chat: &ChatService,
     conversation: Option<i64>,
     question: &str,
     options: &ChatOptions,
     print: bool,
-) -> Result<(i64, Completion, bool)> {
+) -> Result<Answered> {
     let mut turn = chat.send(conversation, question, options).await?;
     let id = turn.conversation.id;
+    let route = turn.decision().clone();
+    let model = turn.model().to_string();
+    // A fallback is said at once, before the answer: the user asked for something else.
+    if let Some(note) = &route.note {
+        eprintln!("({note})");
+    }
     let canceller = turn.canceller();
     let mut interrupted = false;
     let mut stdout = std::io::stdout();
@@ -115,7 +142,15 @@ async fn answer(
                 stdout.write_all(t.as_bytes())?;
                 stdout.flush()?;
             }
-            Some(Event::Done(c)) => return Ok((id, c, interrupted)),
+            Some(Event::Done(completion)) => {
+                return Ok(Answered {
+                    conversation: id,
+                    model,
+                    route,
+                    completion,
+                    interrupted,
+                })
+            }
             Some(Event::Failed(e)) => return Err(e.into()),
             Some(_) => {}
             None => bail!("the engine stopped"),
@@ -123,10 +158,16 @@ async fn answer(
     }
 }
 
-fn stats_line(c: &Completion) -> String {
+fn stats_line(a: &Answered) -> String {
+    let c = &a.completion;
     let mut line = format!(
-        "{} tokens · {:.1} tok/s · first token {:.0} ms",
-        c.usage.generated_tokens, c.timings.tokens_per_s, c.timings.time_to_first_token_ms
+        "{} · {} ({}) · {} tokens · {:.1} tok/s · first token {:.0} ms",
+        a.route.tier.as_str(),
+        a.route.reason,
+        a.model,
+        c.usage.generated_tokens,
+        c.timings.tokens_per_s,
+        c.timings.time_to_first_token_ms
     );
     if c.usage.cached_tokens > 0 {
         line.push_str(&format!(
@@ -149,21 +190,22 @@ async fn ask_once(
     options: &ChatOptions,
     json: bool,
 ) -> Result<u8> {
-    let (id, completion, interrupted) = answer(chat, conversation, question, options, !json).await?;
+    let a = answer(chat, conversation, question, options, !json).await?;
     if json {
         let out = JsonAnswer {
-            conversation_id: id,
-            model: &chat.engine().info().name,
-            completion: &completion,
+            conversation_id: a.conversation,
+            model: &a.model,
+            route: &a.route,
+            completion: &a.completion,
         };
         println!("{}", serde_json::to_string(&out)?);
     } else {
         println!();
         if std::io::stderr().is_terminal() {
-            eprintln!("\x1b[2m{} · conversation {id}\x1b[0m", stats_line(&completion));
+            eprintln!("\x1b[2m{} · conversation {}\x1b[0m", stats_line(&a), a.conversation);
         }
     }
-    Ok(if interrupted { exit::INTERRUPTED } else { 0 })
+    Ok(if a.interrupted { exit::INTERRUPTED } else { 0 })
 }
 
 const HELP: &str = "Enter sends; end a line with \\ to continue on the next. \
@@ -206,10 +248,10 @@ async fn repl(ctx: &Context, chat: &ChatService, mut conversation: Option<i64>, 
         let _ = editor.add_history_entry(trimmed);
         let _ = editor.save_history(&history);
         match answer(chat, conversation, trimmed, options, true).await {
-            Ok((id, completion, _)) => {
-                conversation = Some(id);
+            Ok(a) => {
+                conversation = Some(a.conversation);
                 println!();
-                eprintln!("\x1b[2m{}\x1b[0m", stats_line(&completion));
+                eprintln!("\x1b[2m{}\x1b[0m", stats_line(&a));
             }
             // A failed answer is reported; the session goes on.
             Err(e) => eprintln!("\nerror: {e:#}"),

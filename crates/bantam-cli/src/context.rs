@@ -63,6 +63,35 @@ impl Context {
         self.engine_with(2).await
     }
 
+    /// The tiers set up, around the resident `engine`: the workhorse loads (with this
+    /// command's settings) only when a request is routed to it.
+    pub async fn tiers(&self, engine: Engine) -> Result<bantam_core::tiers::Tiers> {
+        use bantam_core::tiers::{Tiers, Workhorse};
+        let settings = self.store.tier_settings().await?;
+        let workhorse = settings.workhorse.map(|path| {
+            let config = EngineConfig {
+                threads: self.global.threads,
+                context_size: self.global.ctx_size,
+                chat_template: self.global.chat_template.clone(),
+                parallel: 1,
+                ..EngineConfig::new(&path)
+            };
+            Workhorse::new(
+                config,
+                std::time::Duration::from_secs(u64::from(settings.workhorse_idle_minutes) * 60),
+            )
+        });
+        let remote = match settings.remote {
+            Some(endpoint) => {
+                let client: std::sync::Arc<dyn bantam_core::tiers::RemoteChat> =
+                    std::sync::Arc::new(bantam_fetch::remote::OpenAiRemote::from_keyring(endpoint)?);
+                Some(client)
+            }
+            None => None,
+        };
+        Ok(Tiers::new(engine).with_workhorse(workhorse).with_remote(remote))
+    }
+
     /// The engine with `parallel` slots (`bantam serve` decodes its clients together).
     pub async fn engine_with(&self, parallel: usize) -> Result<Engine> {
         let path = self.model_path().await?;

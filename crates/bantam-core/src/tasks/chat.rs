@@ -1,12 +1,15 @@
-//! Chat: a conversation's history goes to the engine (oldest turns dropped if it no longer
-//! fits), the answer streams back and is stored with its timings. The CLI and the app
-//! both drive chats through this.
+//! Chat: the router picks the tier for a conversation's question, its history goes there
+//! (oldest turns dropped if it no longer fits), the answer streams back and is stored
+//! with its timings and the routing decision. The CLI and the app both drive chats
+//! through this.
 
 use crate::engine::{
     Canceller, ChatMessage, Completion, Engine, Event, Generation, Overflow, Priority, Request, Role, Sampling,
 };
 use crate::error::Result;
+use crate::router::{Decision, Router};
 use crate::store::{Conversation, MessageStats, Store};
+use crate::tiers::{TierChoice, Tiers};
 
 /// Sampling for chat: a little repetition penalty keeps small models from looping.
 pub fn default_sampling() -> Sampling {
@@ -22,6 +25,8 @@ pub struct ChatOptions {
     pub sampling: Sampling,
     /// Used when a new conversation is created.
     pub system_prompt: Option<String>,
+    /// This answer only: a tier instead of the conversation's choice (re-ask elsewhere).
+    pub tier: Option<TierChoice>,
 }
 
 impl Default for ChatOptions {
@@ -29,23 +34,34 @@ impl Default for ChatOptions {
         Self {
             sampling: default_sampling(),
             system_prompt: None,
+            tier: None,
         }
     }
 }
 
 #[derive(Clone)]
 pub struct ChatService {
-    engine: Engine,
+    router: Router,
     store: Store,
 }
 
 impl ChatService {
+    /// Chat on the resident model alone.
     pub fn new(engine: Engine, store: Store) -> Self {
-        Self { engine, store }
+        Self::with_router(Router::new(Tiers::new(engine)), store)
     }
 
+    pub fn with_router(router: Router, store: Store) -> Self {
+        Self { router, store }
+    }
+
+    /// The resident model.
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        self.router.tiers().small()
+    }
+
+    pub fn router(&self) -> &Router {
+        &self.router
     }
 
     pub fn store(&self) -> &Store {
@@ -61,7 +77,7 @@ impl ChatService {
                 self.store
                     .create_conversation(
                         &title_for(text),
-                        Some(&self.engine.info().name),
+                        Some(&self.engine().info().name),
                         options.system_prompt.as_deref(),
                     )
                     .await?
@@ -98,16 +114,27 @@ impl ChatService {
                 "the conversation has no question to answer".into(),
             ));
         }
+        let question = messages.last().map(|m| m.content.clone()).unwrap_or_default();
+        let choice = options.tier.unwrap_or(conversation.tier_choice);
+        let decision = self.router.decide(choice, &question).await;
         let request = Request::chat(messages)
             .with_sampling(options.sampling.clone())
             .with_priority(Priority::Interactive)
             .with_overflow(Overflow::DropOldest);
-        let generation = self.engine.submit(request)?;
+        let (generation, model, decision) = self.router.start(decision, request).await?;
+        tracing::info!(
+            tier = decision.tier.as_str(),
+            by = ?decision.by,
+            reason = %decision.reason,
+            decision_ms = decision.decision_ms as u64,
+            "chat routed"
+        );
         Ok(ChatTurn {
             conversation,
             generation,
             store: self.store.clone(),
-            model: self.engine.info().name.clone(),
+            model,
+            decision,
         })
     }
 }
@@ -119,9 +146,20 @@ pub struct ChatTurn {
     generation: Generation,
     store: Store,
     model: String,
+    decision: Decision,
 }
 
 impl ChatTurn {
+    /// Where the answer is made and why.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+
+    /// The model answering.
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
     pub fn canceller(&self) -> Canceller {
         self.generation.canceller()
     }
@@ -148,6 +186,7 @@ impl ChatTurn {
             ttft_ms: Some(c.timings.time_to_first_token_ms),
             tokens_per_s: Some(c.timings.tokens_per_s),
             finish_reason: Some(c.finish_reason.as_str().to_string()),
+            route: Some(self.decision.clone()),
         };
         self.store
             .add_message(self.conversation.id, Role::Assistant, &c.text, &stats)
