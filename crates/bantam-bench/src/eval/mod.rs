@@ -3,6 +3,7 @@
 //! run in CI fails when quality drops.
 
 mod documents;
+mod router;
 mod score;
 mod triage;
 
@@ -60,6 +61,22 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The router: both tiers answer every item (JSON Lines: id, question, answer,
+    /// choices), then quality against the share escalated, next to always-small,
+    /// always-big, random and the oracle; and the decision's latency
+    Router {
+        data: PathBuf,
+        /// The small tier (default: the model in use)
+        #[arg(long, value_name = "GGUF")]
+        small: Option<PathBuf>,
+        /// The bigger tier
+        #[arg(long, value_name = "GGUF")]
+        big: PathBuf,
+        #[arg(long)]
+        limit: Option<usize>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// One labels file (JSON Lines), and the folders its files are looked up in (those given,
@@ -91,6 +108,23 @@ fn spread<T: Clone>(items: Vec<T>, limit: Option<usize>) -> Vec<T> {
 
 pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
     match cmd {
+        EvalCommand::Router {
+            data,
+            small,
+            big,
+            limit,
+            json,
+        } => {
+            let options = router::Options {
+                data,
+                small: small.unwrap_or_else(|| setup.model.clone()),
+                big,
+                limit,
+                json,
+            };
+            router::run(setup, &options).await?;
+            Ok(0)
+        }
         EvalCommand::Triage {
             labels,
             mail_dir,
