@@ -4,6 +4,7 @@ const COMMANDS: &[&str] = &[
     "chat_send",
     "chat_regenerate",
     "chat_stop",
+    "chat_tiers",
     "conversations_list",
     "conversation_messages",
     "conversations_search",

@@ -55,6 +55,7 @@ pub fn run() {
             chat::commands::chat_send,
             chat::commands::chat_regenerate,
             chat::commands::chat_stop,
+            chat::commands::chat_tiers,
             history::commands::conversations_list,
             history::commands::conversation_messages,
             history::commands::conversations_search,

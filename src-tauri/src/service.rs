@@ -41,6 +41,8 @@ pub struct Service {
     model_override: std::sync::Mutex<Option<PathBuf>>,
     /// Model downloads, started with the app.
     downloads: std::sync::OnceLock<bantam_fetch::DownloadQueue>,
+    /// The workhorse tier, kept between answers so it stays loaded until idle.
+    workhorse: tokio::sync::Mutex<Option<Arc<bantam_core::tiers::Workhorse>>>,
 }
 
 /// Slots: a chat and the popup at once. Each slot reserves a full context of KV cache
@@ -68,6 +70,7 @@ impl Service {
             resumed: Default::default(),
             model_override: std::sync::Mutex::new(model_override),
             downloads: std::sync::OnceLock::new(),
+            workhorse: tokio::sync::Mutex::new(None),
         }))
     }
 
@@ -109,6 +112,46 @@ impl Service {
             (None, EngineState::Error { message, .. }) => Err(AppError::ModelFailed(message.clone())),
             (None, _) => Err(AppError::NoModel),
         }
+    }
+
+    /// The router over the tiers set up now (`bantam tiers`): the resident engine, the
+    /// workhorse (the same one while its file stays the same) and the remote endpoint.
+    pub async fn router(&self) -> AppResult<bantam_core::router::Router> {
+        use bantam_core::tiers::{RemoteChat, Tiers, Workhorse};
+        let engine = self.engine().await?;
+        let tiers = self.store.tier_settings().await?;
+        let settings = self.store.app_settings().await?;
+        let mut kept = self.workhorse.lock().await;
+        match &tiers.workhorse {
+            Some(path) if kept.as_ref().is_some_and(|w| w.path() == path) => {}
+            Some(path) => {
+                let config = EngineConfig {
+                    context_size: settings.context_size,
+                    gpu_layers: settings.gpu_layers,
+                    parallel: 1,
+                    ..EngineConfig::new(path)
+                };
+                let idle = std::time::Duration::from_secs(u64::from(tiers.workhorse_idle_minutes) * 60);
+                if let Some(old) = kept.replace(Workhorse::new(config, idle)) {
+                    old.unload().await;
+                }
+            }
+            None => {
+                if let Some(old) = kept.take() {
+                    old.unload().await;
+                }
+            }
+        }
+        let remote = match tiers.remote {
+            Some(endpoint) => {
+                let client: Arc<dyn RemoteChat> = Arc::new(bantam_fetch::remote::OpenAiRemote::from_keyring(endpoint)?);
+                Some(client)
+            }
+            None => None,
+        };
+        Ok(bantam_core::router::Router::new(
+            Tiers::new(engine).with_workhorse(kept.clone()).with_remote(remote),
+        ))
     }
 
     /// Documents over the current engine.

@@ -19,12 +19,14 @@ mod tests {
         use bantam_core::hardware::{Gpu, Hardware};
         use bantam_core::models::fit::{Budget, Fit, MemoryEstimate, Verdict};
         use bantam_core::models::ModelListing;
+        use bantam_core::router::{Decision, RouteBy};
         use bantam_core::store::settings::{AppSettings, TaskModels};
         use bantam_core::store::{
             Conversation, DownloadStatus, SearchHit, StoredDocument, StoredMessage, StoredSummary,
         };
         use bantam_core::tasks::documents::{DocumentMetadata, DocumentType, ExtractedMetadata, SummaryLength};
         use bantam_core::tasks::triage::{ActionItem, DecidedBy, InboxEntry, Priority4, TriageRecord};
+        use bantam_core::tiers::{Tier, TierChoice};
         use bantam_fetch::imap::{ImapAccount, Security};
         use bantam_fetch::{DownloadUpdate, Phase};
 
@@ -41,6 +43,7 @@ mod tests {
         let cfg = Config::new().with_large_int("number");
         let decls = declarations![&cfg;
             EngineState, StatusView,
+            Tier, TierChoice, RouteBy, Decision,
             Conversation, StoredMessage, SearchHit, ChatEvent, SamplingOverrides,
             AppSettings, SettingsView, ApiStatus, Navigate,
             Fit, MemoryEstimate, Verdict, Gpu, Hardware, Budget, ModelListing, TaskModels,

@@ -183,6 +183,60 @@ async fn stop_cancels_an_answer_mid_way() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_pinned_to_the_workhorse_is_answered_there_with_a_badge_and_reasked_on_small() {
+    let _serial = SERIAL.lock().await;
+    let desktop = Desktop::start();
+    // The workhorse is set up as a user would, with the CLI on the same data directory.
+    let workhorse = bantam_testkit::real_model("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf");
+    let set = bantam_tests::cli::bantam(&desktop.data_dir())
+        .args(["tiers", "workhorse"])
+        .arg(&workhorse)
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let app = desktop.launch().await;
+    app.wait_ready().await;
+    app.until(
+        "the tier menu",
+        "return !document.getElementById('chat-tier-label').hidden",
+    )
+    .await;
+    app.client
+        .execute("document.getElementById('chat-tier').value = 'workhorse'", vec![])
+        .await
+        .unwrap();
+    app.type_into("#composer-input", "Say hello in five words.").await;
+    app.click("#send").await;
+    app.wait_answer().await;
+    let badge = app.text(".message.assistant .route").await;
+    assert_eq!(badge, "workhorse · you chose workhorse");
+    assert!(!app.text(".message.assistant .body").await.trim().is_empty());
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("chat-tiers.png")).await;
+    }
+
+    // One click asks the small model instead; the badge says so.
+    app.click(".message.assistant .reask[data-tier='small']").await;
+    app.until(
+        "the answer on small",
+        "const a = document.querySelector('.message.assistant'); \
+         return !!a && a.dataset.finish !== undefined && a.dataset.tier === 'small'",
+    )
+    .await;
+    assert!(app.text(".message.assistant .route").await.starts_with("small · "));
+
+    // The conversation keeps its choice.
+    app.click("#new-chat").await;
+    app.click(".conversation").await;
+    app.until(
+        "the conversation's tier",
+        "return document.getElementById('chat-tier').value === 'workhorse'",
+    )
+    .await;
+    app.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hotkey_opens_the_popup_which_answers_and_hides_on_escape() {
     let _serial = SERIAL.lock().await;
     let desktop = Desktop::start();

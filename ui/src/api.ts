@@ -25,6 +25,8 @@ import type {
   StatusView,
   StoredMessage,
   SummarizeTarget,
+  Tier,
+  TierChoice,
   SummaryLength,
   TaskModels,
   TriageEvent,
@@ -43,10 +45,21 @@ function channel<T>(onEvent: (e: T) => void): Channel<T> {
 }
 
 export const api = {
-  send: (conversationId: number | null, text: string, sampling: SamplingOverrides | null, onEvent: (e: ChatEvent) => void) =>
-    invoke<number>("chat_send", { conversationId, text, sampling, onEvent: channel(onEvent) }),
-  regenerate: (conversationId: number, sampling: SamplingOverrides | null, onEvent: (e: ChatEvent) => void) =>
-    invoke<number>("chat_regenerate", { conversationId, sampling, onEvent: channel(onEvent) }),
+  send: (
+    conversationId: number | null,
+    text: string,
+    sampling: SamplingOverrides | null,
+    onEvent: (e: ChatEvent) => void,
+    tier: TierChoice | null = null,
+  ) => invoke<number>("chat_send", { conversationId, text, sampling, tier, onEvent: channel(onEvent) }),
+  /** Replaces the last answer; `tier` asks another tier this once. */
+  regenerate: (
+    conversationId: number,
+    sampling: SamplingOverrides | null,
+    onEvent: (e: ChatEvent) => void,
+    tier: Tier | null = null,
+  ) => invoke<number>("chat_regenerate", { conversationId, sampling, tier, onEvent: channel(onEvent) }),
+  tiers: () => invoke<Tier[]>("chat_tiers"),
   stop: (conversationId: number) => invoke<boolean>("chat_stop", { conversationId }),
   conversations: () => invoke<Conversation[]>("conversations_list"),
   messages: (conversationId: number) => invoke<StoredMessage[]>("conversation_messages", { conversationId }),

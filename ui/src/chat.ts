@@ -1,6 +1,16 @@
 // The chat view: the conversation list, a conversation's messages, asking with a
 // streamed answer, Stop, Regenerate, rename and delete.
-import { api, errorText, type ChatEvent, type Conversation, type SamplingOverrides, type StoredMessage } from "./api";
+import {
+  api,
+  errorText,
+  type ChatEvent,
+  type Conversation,
+  type Decision,
+  type SamplingOverrides,
+  type StoredMessage,
+  type Tier,
+  type TierChoice,
+} from "./api";
 import { $, toast } from "./dom";
 import { relativeTime, statsLine } from "./format";
 import { renderMarkdown } from "./markdown";
@@ -9,6 +19,8 @@ const state = {
   conversation: null as number | null,
   streaming: false,
   conversations: [] as Conversation[],
+  /** The tiers set up (`bantam tiers`); more than one shows the tier menu and re-ask. */
+  tiers: ["small"] as Tier[],
 };
 
 let showChat: () => void = () => {};
@@ -56,13 +68,32 @@ function messageEl(role: string, text: string): HTMLElement {
     copy.textContent = "Copy";
     copy.onclick = () => navigator.clipboard?.writeText(div.dataset.raw ?? text).then(() => toast("Copied"));
     tools.append(copy);
+    const route = document.createElement("span");
+    route.className = "route";
+    tools.append(route);
     const stats = document.createElement("span");
     stats.className = "stats";
     tools.append(stats);
     div.append(tools);
+    const note = document.createElement("div");
+    note.className = "route-note";
+    div.append(note);
     div.dataset.raw = text;
   }
   return div;
+}
+
+/// The badge: which tier answered and why; a fallback's note under the answer.
+function showRoute(el: HTMLElement, route: Decision | null, model: string | null) {
+  if (!route) return;
+  const badge = el.querySelector<HTMLElement>(".route")!;
+  badge.textContent = `${route.tier} · ${route.reason}`;
+  badge.classList.toggle("fallback", route.note != null);
+  badge.title = [model, route.by === "model" ? `router score ${route.score?.toFixed(2)}` : null, route.note]
+    .filter(Boolean)
+    .join(" · ");
+  el.dataset.tier = route.tier;
+  el.querySelector<HTMLElement>(".route-note")!.textContent = route.note ?? "";
 }
 
 function renderMessages(messages: StoredMessage[]) {
@@ -74,6 +105,7 @@ function renderMessages(messages: StoredMessage[]) {
   }
   for (const m of messages) {
     const el = messageEl(m.role, m.content);
+    if (m.role === "assistant") showRoute(el, m.route, m.model);
     if (m.role === "assistant" && m.generated_tokens != null) {
       el.querySelector(".stats")!.textContent = statsLine(
         m.generated_tokens,
@@ -94,14 +126,41 @@ function emptyState(): HTMLElement {
 }
 
 function addRegenerate() {
-  document.querySelectorAll(".regenerate").forEach((b) => b.remove());
+  document.querySelectorAll(".regenerate, .reask").forEach((b) => b.remove());
   const last = [...document.querySelectorAll<HTMLElement>(".message")].pop();
   if (!last || !last.classList.contains("assistant") || state.conversation == null) return;
+  const tools = last.querySelector(".tools")!;
+  // Re-ask on each other tier set up, one click each.
+  for (const tier of [...state.tiers].reverse()) {
+    if (tier === last.dataset.tier) continue;
+    const r = document.createElement("button");
+    r.className = "ghost small reask";
+    r.dataset.tier = tier;
+    r.textContent = `Ask ${tier}`;
+    r.title = `Answer this again on the ${tier} tier`;
+    r.onclick = () => regenerate(tier);
+    tools.prepend(r);
+  }
   const b = document.createElement("button");
   b.className = "ghost small regenerate";
   b.textContent = "Regenerate";
   b.onclick = () => regenerate();
-  last.querySelector(".tools")!.prepend(b);
+  tools.prepend(b);
+}
+
+/// The conversation's tier menu, shown when a bigger tier is set up.
+async function refreshTiers(choice: TierChoice) {
+  try {
+    state.tiers = await api.tiers();
+  } catch {
+    state.tiers = ["small"];
+  }
+  const select = $<HTMLSelectElement>("chat-tier");
+  for (const option of select.options) {
+    option.hidden = option.value !== "auto" && !state.tiers.includes(option.value as Tier);
+  }
+  select.value = choice;
+  $("chat-tier-label").hidden = state.tiers.length < 2;
 }
 
 export async function openConversation(id: number | null) {
@@ -111,6 +170,7 @@ export async function openConversation(id: number | null) {
   const c = state.conversations.find((c) => c.id === id);
   $("chat-title").textContent = c ? c.title : "New chat";
   $("rename").hidden = $("delete").hidden = id == null;
+  await refreshTiers(c?.tier_choice ?? "auto");
   if (id == null) renderMessages([]);
   else {
     try {
@@ -155,6 +215,7 @@ function streamInto(el: HTMLElement, done: () => void): (e: ChatEvent) => void {
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
     switch (e.type) {
       case "started":
+        showRoute(el, e.route, e.model);
         if (e.dropped_messages > 0)
           toast(`The oldest ${e.dropped_messages} messages no longer fit the context and were left out.`);
         break;
@@ -203,7 +264,8 @@ async function ask(text: string) {
     addRegenerate();
   };
   try {
-    const id = await api.send(state.conversation, question, sampling(), streamInto(answer, finish));
+    const tier = $<HTMLSelectElement>("chat-tier").value as TierChoice;
+    const id = await api.send(state.conversation, question, sampling(), streamInto(answer, finish), tier);
     if (state.conversation == null) {
       state.conversation = id;
       $("rename").hidden = $("delete").hidden = false;
@@ -218,7 +280,7 @@ async function ask(text: string) {
   }
 }
 
-async function regenerate() {
+async function regenerate(tier: Tier | null = null) {
   if (state.conversation == null || state.streaming) return;
   const last = [...document.querySelectorAll<HTMLElement>(".message")].pop();
   if (last?.classList.contains("assistant")) last.remove();
@@ -226,10 +288,15 @@ async function regenerate() {
   $("messages").append(answer);
   setStreaming(true);
   try {
-    await api.regenerate(state.conversation, sampling(), streamInto(answer, () => {
-      setStreaming(false);
-      addRegenerate();
-    }));
+    await api.regenerate(
+      state.conversation,
+      sampling(),
+      streamInto(answer, () => {
+        setStreaming(false);
+        addRegenerate();
+      }),
+      tier,
+    );
   } catch (e) {
     answer.querySelector(".body")!.textContent = errorText(e);
     setStreaming(false);

@@ -13,13 +13,49 @@ export type StatusView = { active: number, queued: number, summary: string, } & 
  */
 path: string, quantization: string, parameters: number, } | { "state": "paused", model: string, } | { "state": "error", model: string, message: string, });
 
-export type Conversation = { id: number, title: string, model: string | null, system_prompt: string | null, created_at: number, updated_at: number, 
+export type Tier = "small" | "workhorse" | "remote";
+
+export type TierChoice = "auto" | "small" | "workhorse" | "remote";
+
+export type RouteBy = "user" | "only_tier" | "signal" | "model";
+
+export type Decision = { 
+/**
+ * The tier that answered.
+ */
+tier: Tier, 
+/**
+ * The tier decided on, when a fallback answered instead.
+ */
+wanted?: Tier | null, by: RouteBy, reason: string, 
+/**
+ * The small model's lean to the bigger tier (0–1), when it decided.
+ */
+score?: number | null, 
+/**
+ * What deciding cost (the small model's generation; ~0 for the others).
+ */
+decision_ms: number, 
+/**
+ * Why a fallback answered: shown with the answer.
+ */
+note?: string | null, };
+
+export type Conversation = { id: number, title: string, model: string | null, system_prompt: string | null, 
+/**
+ * Which tier answers it: the router's choice (`auto`) or a pinned tier.
+ */
+tier_choice: TierChoice, created_at: number, updated_at: number, 
 /**
  * Filled by listings.
  */
 message_count: number, };
 
-export type StoredMessage = { id: number, conversation_id: number, role: string, content: string, model: string | null, prompt_tokens: number | null, cached_tokens: number | null, generated_tokens: number | null, ttft_ms: number | null, tokens_per_s: number | null, finish_reason: string | null, created_at: number, };
+export type StoredMessage = { id: number, conversation_id: number, role: string, content: string, model: string | null, prompt_tokens: number | null, cached_tokens: number | null, generated_tokens: number | null, ttft_ms: number | null, tokens_per_s: number | null, finish_reason: string | null, 
+/**
+ * For answers: where it was made and why.
+ */
+route: Decision | null, created_at: number, };
 
 export type SearchHit = { conversation_id: number, conversation_title: string, message_id: number, role: string, 
 /**
@@ -27,7 +63,11 @@ export type SearchHit = { conversation_id: number, conversation_title: string, m
  */
 snippet: string, created_at: number, };
 
-export type ChatEvent = { "type": "started", conversation_id: number, prompt_tokens: number, cached_tokens: number, dropped_messages: number, } | { "type": "token", text: string, } | { "type": "done", text: string, finish_reason: string, generated_tokens: number, tokens_per_s: number, time_to_first_token_ms: number, } | { "type": "failed", message: string, };
+export type ChatEvent = { "type": "started", conversation_id: number, prompt_tokens: number, cached_tokens: number, dropped_messages: number, 
+/**
+ * Where the answer is made and why (the badge).
+ */
+route: Decision, model: string, } | { "type": "token", text: string, } | { "type": "done", text: string, finish_reason: string, generated_tokens: number, tokens_per_s: number, time_to_first_token_ms: number, } | { "type": "failed", message: string, };
 
 export type SamplingOverrides = { temperature?: number, max_tokens?: number, system_prompt?: string, };
 

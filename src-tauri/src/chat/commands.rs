@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use bantam_core::engine::Event;
 use bantam_core::tasks::chat::{ChatOptions, ChatService, ChatTurn};
+use bantam_core::tiers::{Tier, TierChoice};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -27,34 +28,62 @@ fn options(o: Option<SamplingOverrides>) -> ChatOptions {
 }
 
 /// Starts an answer; returns the conversation id at once and streams on `on_event`.
+/// `tier` is the conversation's choice (kept with it): auto, or always one tier.
 #[tauri::command]
 pub async fn chat_send(
     service: State<'_, Arc<Service>>,
     conversation_id: Option<i64>,
     text: String,
     sampling: Option<SamplingOverrides>,
+    tier: Option<TierChoice>,
     on_event: Channel<ChatEvent>,
 ) -> AppResult<i64> {
     let text = text.trim();
     if text.is_empty() {
         return Err(crate::error::AppError::EmptyQuestion);
     }
-    let chat = ChatService::new(service.engine().await?, service.store.clone());
-    let turn = chat.send(conversation_id, text, &options(sampling)).await?;
+    let chat = ChatService::with_router(service.router().await?, service.store.clone());
+    let mut options = options(sampling);
+    options.tier = tier;
+    let turn = chat.send(conversation_id, text, &options).await?;
+    if let Some(choice) = tier.filter(|c| *c != turn.conversation.tier_choice) {
+        service
+            .store
+            .set_conversation_tier(turn.conversation.id, choice)
+            .await?;
+    }
     Ok(stream(Arc::clone(&service), turn, on_event).await)
 }
 
-/// Replaces the last answer of a conversation.
+/// Replaces the last answer of a conversation; `tier` asks another tier this once.
 #[tauri::command]
 pub async fn chat_regenerate(
     service: State<'_, Arc<Service>>,
     conversation_id: i64,
     sampling: Option<SamplingOverrides>,
+    tier: Option<Tier>,
     on_event: Channel<ChatEvent>,
 ) -> AppResult<i64> {
-    let chat = ChatService::new(service.engine().await?, service.store.clone());
-    let turn = chat.regenerate(conversation_id, &options(sampling)).await?;
+    let chat = ChatService::with_router(service.router().await?, service.store.clone());
+    let mut options = options(sampling);
+    options.tier = tier.map(TierChoice::pinned);
+    let turn = chat.regenerate(conversation_id, &options).await?;
     Ok(stream(Arc::clone(&service), turn, on_event).await)
+}
+
+/// The tiers set up (small always; workhorse and remote when `bantam tiers` added them),
+/// for the re-ask buttons and the conversation's tier menu.
+#[tauri::command]
+pub async fn chat_tiers(service: State<'_, Arc<Service>>) -> AppResult<Vec<Tier>> {
+    let settings = service.store.tier_settings().await?;
+    let mut tiers = vec![Tier::Small];
+    if settings.workhorse.is_some() {
+        tiers.push(Tier::Workhorse);
+    }
+    if settings.remote.is_some() {
+        tiers.push(Tier::Remote);
+    }
+    Ok(tiers)
 }
 
 /// Stops the answer being written in a conversation (it keeps what was written).
@@ -67,6 +96,8 @@ pub async fn chat_stop(service: State<'_, Arc<Service>>, conversation_id: i64) -
 
 async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<ChatEvent>) -> i64 {
     let id = turn.conversation.id;
+    let route = turn.decision().clone();
+    let model = turn.model().to_string();
     let ticket = service
         .running()
         .track(Work::Answer { conversation: id }, Stop::Answer(turn.canceller()));
@@ -82,6 +113,8 @@ async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<Chat
                     prompt_tokens,
                     cached_tokens,
                     dropped_messages,
+                    route: route.clone(),
+                    model: model.clone(),
                 },
                 Event::Token(text) => ChatEvent::Token { text },
                 Event::Done(c) => ChatEvent::Done {

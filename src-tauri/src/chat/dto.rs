@@ -1,5 +1,6 @@
 //! What the chat commands send and take.
 
+use bantam_core::router::Decision;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -13,6 +14,9 @@ pub enum ChatEvent {
         prompt_tokens: usize,
         cached_tokens: usize,
         dropped_messages: usize,
+        /// Where the answer is made and why (the badge).
+        route: Decision,
+        model: String,
     },
     Token {
         text: String,
