@@ -332,3 +332,47 @@ fn the_workhorse_loads_for_what_is_routed_to_it_and_a_missing_one_falls_back() {
         "{route}"
     );
 }
+
+#[test]
+fn the_router_bench_and_eval_run_on_the_test_model() {
+    let model = bantam_testkit::test_model();
+    let data = tempfile::tempdir().unwrap();
+    let items = bantam_tests::repo().join("eval/router/items.jsonl");
+    let items = items.to_str().unwrap();
+    let bench = json_of(&ok(bantam(data.path())
+        .arg("--model")
+        .arg(&model)
+        .args(["bench", "router", "--items", items, "--limit", "3", "--json"])
+        .output()
+        .unwrap()));
+    assert_eq!(bench["decisions"], 3, "{bench}");
+    let p50 = bench["p50_ms"].as_f64().unwrap();
+    assert!(p50 > 0.0 && p50 <= bench["p95_ms"].as_f64().unwrap(), "{bench}");
+
+    // The same small model on both sides: always-small and always-big must agree.
+    let eval = json_of(&ok(bantam(data.path())
+        .arg("--model")
+        .arg(&model)
+        .args(["eval", "router", items, "--big"])
+        .arg(&model)
+        .args(["--limit", "4", "--json"])
+        .output()
+        .unwrap()));
+    assert_eq!(eval["items"], 4, "{eval}");
+    assert_eq!(eval["small_accuracy"], eval["big_accuracy"]);
+    let names: Vec<&str> = eval["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["router"].as_str().unwrap())
+        .collect();
+    for want in [
+        "always small",
+        "always big",
+        "oracle",
+        "router (threshold 0.5)",
+        "random (expected)",
+    ] {
+        assert!(names.contains(&want), "{names:?}");
+    }
+}

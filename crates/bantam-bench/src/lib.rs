@@ -12,6 +12,7 @@ mod engine;
 pub mod eval;
 mod fit;
 mod measure;
+mod router;
 mod tasks;
 
 use std::path::PathBuf;
@@ -59,6 +60,9 @@ pub enum BenchCommand {
     /// The OpenAI-compatible API under 1/4/8/16 streaming clients (tokens/s, time to first
     /// token), next to llama.cpp's llama-server and to the engine in process
     Api(api::ApiArgs),
+    /// What one routing decision costs: the small model's judgement, p50/p95 over the
+    /// router evaluation's questions
+    Router(router::RouterArgs),
     /// The tasks: document ingest, a long document's summary map, email triage — each
     /// Bantam's way against one at a time
     Tasks(tasks::TasksArgs),
@@ -113,6 +117,7 @@ pub async fn run(cmd: BenchCommand, setup: Option<Setup>) -> Result<u8> {
         BenchCommand::Download(args) => download::run(&args).await,
         BenchCommand::Engine(args) => engine::run(&need()?, args).await,
         BenchCommand::Api(args) => api::run(&need()?, &args).await,
+        BenchCommand::Router(args) => router::run(&need()?, &args).await,
         BenchCommand::Tasks(args) => tasks::run(&need()?, &args).await,
         BenchCommand::App(args) => app::run(&need()?, &args).await,
         BenchCommand::Fit(out) => fit::run(&need()?, &out).await,

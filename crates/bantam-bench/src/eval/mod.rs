@@ -12,6 +12,7 @@ use clap::Subcommand;
 use std::path::{Path, PathBuf};
 
 pub use documents::{DocLabel, DocReport, DocResult};
+pub use router::read_items as read_router_items;
 pub use score::{score, ClassScore, EvalReport, Label, PartScore};
 
 use crate::Setup;

@@ -18,16 +18,17 @@ word problems, careful or long writing, expert knowledge, and anything where a m
 matter. Answer with JSON: the tier (\"small\" or \"bigger\"), your confidence in that choice \
 from 0 to 100, and the reason.";
 
-/// The reasons the model picks from.
+/// The reasons the model picks from: short (each forced token still costs a decoding
+/// step, the decision's latency) and readable on the badge.
 pub const REASONS: [&str; 8] = [
-    "a short everyday question",
-    "a simple fact or definition",
-    "rewording or translation",
+    "everyday question",
+    "simple fact",
+    "rewording",
     "small talk",
-    "multi-step reasoning or math",
-    "needs expert knowledge",
-    "careful or long writing",
-    "a mistake would matter",
+    "reasoning",
+    "expert knowledge",
+    "careful writing",
+    "high stakes",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -13,6 +13,9 @@ pub enum Signal {
     StepByStep,
     /// It contains code (a fenced block) or asks for a program.
     Code,
+    /// A word problem: numbers and a question about a quantity (small models get these
+    /// wrong far more often than they think: measured in `bantam eval router`).
+    Math,
     /// A greeting or thanks: small talk the small model handles.
     SmallTalk,
 }
@@ -28,6 +31,7 @@ impl Signal {
             Signal::Long => "a long request",
             Signal::StepByStep => "asks for step-by-step reasoning",
             Signal::Code => "code",
+            Signal::Math => "math",
             Signal::SmallTalk => "small talk",
         }
     }
@@ -48,6 +52,9 @@ pub fn read(text: &str) -> Option<Signal> {
     if text.contains("```") || asks_for_code(&lower) {
         return Some(Signal::Code);
     }
+    if is_word_problem(&lower) {
+        return Some(Signal::Math);
+    }
     if is_small_talk(&lower) {
         return Some(Signal::SmallTalk);
     }
@@ -66,6 +73,27 @@ fn asks_for_code(lower: &str) -> bool {
     ];
     const VERBS: [&str; 5] = ["write", "implement", "code", "fix", "refactor"];
     VERBS.iter().any(|v| lower.contains(v)) && WHAT.iter().any(|w| lower.contains(w))
+}
+
+/// Two or more numbers, and a question about a quantity.
+fn is_word_problem(lower: &str) -> bool {
+    const ASKS: [&str; 10] = [
+        "how many",
+        "how much",
+        "how long",
+        "how far",
+        "how old",
+        "what is the total",
+        "what percent",
+        "average",
+        "calculate",
+        "compute",
+    ];
+    let numbers = lower
+        .split(|c: char| !c.is_ascii_digit() && c != '.' && c != ',')
+        .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+        .count();
+    numbers >= 2 && ASKS.iter().any(|a| lower.contains(a))
 }
 
 fn is_small_talk(lower: &str) -> bool {
@@ -102,6 +130,10 @@ mod tests {
         );
         assert_eq!(read("Hello!"), Some(Signal::SmallTalk));
         assert_eq!(read("thanks a lot"), Some(Signal::SmallTalk));
+        assert_eq!(
+            read("Janet's ducks lay 16 eggs per day. She eats 3. How much does she make at $2 an egg?"),
+            Some(Signal::Math)
+        );
     }
 
     #[test]
@@ -112,6 +144,11 @@ mod tests {
             None
         );
         assert_eq!(read("Summarize the plot of Hamlet"), None);
+        assert_eq!(
+            read("How many moons does Mars have?"),
+            None,
+            "one number at most is no word problem"
+        );
         assert!(!Signal::SmallTalk.escalates());
         assert!(Signal::Code.escalates());
     }
