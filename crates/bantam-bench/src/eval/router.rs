@@ -270,13 +270,20 @@ pub fn summarize(small_model: String, big_model: String, outcomes: Vec<Outcome>)
     points.push(random(share));
     let mut scores: Vec<f32> = outcomes.iter().map(|o| o.score).collect();
     scores.sort_by(|a, b| b.total_cmp(a));
+    // Tied scores (a small model gives few distinct ones) make cut-offs coincide: each
+    // share escalated is listed once.
+    let mut shares: Vec<f64> = Vec::new();
     for tenth in 1..10 {
         let k = (outcomes.len() * tenth) / 10;
         let Some(&cut) = scores.get(k.saturating_sub(1)) else {
             continue;
         };
-        let p = at(&|o| o.score >= cut, format!("router, top {}0 % by score", tenth));
+        let p = at(&|o| o.score >= cut, format!("router, score ≥ {cut:.2}"));
         let share = p.escalated;
+        if shares.iter().any(|s| (s - share).abs() < 1e-9) {
+            continue;
+        }
+        shares.push(share);
         points.push(p);
         points.push(random(share));
     }
