@@ -12,6 +12,7 @@ use bantam_core::engine::{Request, Sampling};
 use bantam_core::Engine;
 use serde::Serialize;
 
+use crate::measure::percentile;
 use crate::{Output, Setup};
 
 #[derive(clap::Args, Debug)]
@@ -283,14 +284,6 @@ async fn in_process_rounds(engine: &Engine, args: &ApiArgs) -> Result<Vec<Round>
         out.push(runs[runs.len() / 2].clone());
     }
     Ok(out)
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 /// llama-server on a free loopback port, stopped when dropped.

@@ -233,3 +233,12 @@ async fn decode_rate(engine: &Engine, gen_tokens: usize, n: usize, rep: usize) -
     let secs = (end - start).as_secs_f64();
     Ok(if secs > 0.0 { generated as f64 / secs } else { 0.0 })
 }
+
+/// The `q` quantile (0–1) of sorted values, nearest rank; NaN when there are none.
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}

@@ -11,6 +11,7 @@ use bantam_core::Engine;
 use clap::Args;
 use serde::Serialize;
 
+use crate::measure::percentile;
 use crate::{Output, Setup};
 
 #[derive(Args, Debug)]
@@ -46,7 +47,7 @@ pub async fn run(setup: &Setup, args: &RouterArgs) -> Result<u8> {
     }
     anyhow::ensure!(!ms.is_empty(), "no questions in {}", args.items.display());
     ms.sort_by(|a, b| a.total_cmp(b));
-    let at = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    let at = |q: f64| percentile(&ms, q);
     let report = Report {
         model: engine.info().name.clone(),
         threads: setup.threads(),

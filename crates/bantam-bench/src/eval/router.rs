@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use bantam_core::engine::{ChatMessage, Request, Sampling};
-use bantam_core::router::{judge, signals};
+use bantam_core::router::{assess, Assessment};
 use bantam_core::Engine;
 use serde::{Deserialize, Serialize};
 
+use crate::measure::percentile;
 use crate::Setup;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,14 +163,6 @@ async fn answer_all(engine: &Engine, items: &[Item], label: &str) -> Vec<bool> {
     out
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let at = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[at]
-}
-
 pub async fn run(setup: &Setup, o: &Options) -> Result<RouterReport> {
     let items = super::spread(read_items(&o.data)?, o.limit);
     anyhow::ensure!(!items.is_empty(), "no items in {}", o.data.display());
@@ -183,12 +176,9 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<RouterReport> {
     let mut decisions = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let (text, _) = ask(item);
-        let decided = match signals::read(&text) {
-            Some(s) => (if s.escalates() { 1.0 } else { 0.0 }, true, 0.0),
-            None => {
-                let (j, ms) = judge::judge(&small, &text).await?;
-                (j.bigger_score(), false, ms)
-            }
+        let decided = match assess(&small, &text).await? {
+            Assessment::Signal(s) => (if s.escalates() { 1.0 } else { 0.0 }, true, 0.0),
+            Assessment::Judged { judgement, ms } => (judgement.bigger_score(), false, ms),
         };
         decisions.push(decided);
         eprint!("\rrouter: {} of {} decided", i + 1, items.len());
@@ -299,8 +289,9 @@ pub fn summarize(small_model: String, big_model: String, outcomes: Vec<Outcome>)
         big_model,
         small_accuracy: small_acc,
         big_accuracy: big_acc,
-        decision_ms_p50: percentile(&ms, 0.5),
-        decision_ms_p95: percentile(&ms, 0.95),
+        // 0 when signals decided every item (no model decision to time).
+        decision_ms_p50: if ms.is_empty() { 0.0 } else { percentile(&ms, 0.5) },
+        decision_ms_p95: if ms.is_empty() { 0.0 } else { percentile(&ms, 0.95) },
         points,
         outcomes,
     }

@@ -343,10 +343,6 @@ impl Canceller {
 pub struct CancelSignal(tokio::sync::watch::Receiver<bool>);
 
 impl CancelSignal {
-    pub fn is_cancelled(&self) -> bool {
-        *self.0.borrow()
-    }
-
     /// Resolves once the generation is cancelled or dropped.
     pub async fn cancelled(&mut self) {
         let _ = self.0.wait_for(|c| *c).await;

@@ -50,23 +50,30 @@ pub struct Decision {
     pub note: Option<String>,
 }
 
+/// What the text says of itself before any tier answers: a signal, or the small model's
+/// judgement. The router and `bantam eval router` both read it.
+pub enum Assessment {
+    Signal(signals::Signal),
+    Judged { judgement: judge::Judgement, ms: f64 },
+}
+
+/// Signals first; the small model only when none fires.
+pub async fn assess(small: &crate::Engine, text: &str) -> Result<Assessment> {
+    if let Some(signal) = signals::read(text) {
+        return Ok(Assessment::Signal(signal));
+    }
+    let (judgement, ms) = judge::judge(small, text).await?;
+    Ok(Assessment::Judged { judgement, ms })
+}
+
 #[derive(Clone)]
 pub struct Router {
     tiers: Tiers,
-    threshold: f32,
 }
 
 impl Router {
     pub fn new(tiers: Tiers) -> Self {
-        Self {
-            tiers,
-            threshold: DEFAULT_THRESHOLD,
-        }
-    }
-
-    pub fn with_threshold(mut self, threshold: f32) -> Self {
-        self.threshold = threshold;
-        self
+        Self { tiers }
     }
 
     pub fn tiers(&self) -> &Tiers {
@@ -91,14 +98,14 @@ impl Router {
         let Some(bigger) = self.tiers.bigger() else {
             return decision(Tier::Small, RouteBy::OnlyTier, "the only tier set up");
         };
-        if let Some(signal) = signals::read(text) {
-            let tier = if signal.escalates() { bigger } else { Tier::Small };
-            return decision(tier, RouteBy::Signal, signal.reason());
-        }
-        match judge::judge(self.tiers.small(), text).await {
-            Ok((judgement, ms)) => {
+        match assess(self.tiers.small(), text).await {
+            Ok(Assessment::Signal(signal)) => {
+                let tier = if signal.escalates() { bigger } else { Tier::Small };
+                decision(tier, RouteBy::Signal, signal.reason())
+            }
+            Ok(Assessment::Judged { judgement, ms }) => {
                 let score = judgement.bigger_score();
-                let tier = if score > self.threshold { bigger } else { Tier::Small };
+                let tier = if score > DEFAULT_THRESHOLD { bigger } else { Tier::Small };
                 Decision {
                     score: Some(score),
                     decision_ms: ms,

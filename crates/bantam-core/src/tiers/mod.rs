@@ -155,10 +155,6 @@ impl Tiers {
         &self.small
     }
 
-    pub fn workhorse(&self) -> Option<&Arc<Workhorse>> {
-        self.workhorse.as_ref()
-    }
-
     /// Whether the user set the tier up (not whether it answers now).
     pub fn configured(&self, tier: Tier) -> bool {
         match tier {

@@ -36,11 +36,6 @@ impl Workhorse {
         &self.config.model_path
     }
 
-    /// Whether it is in memory now.
-    pub fn is_loaded(&self) -> bool {
-        self.engine.try_lock().map(|e| e.is_some()).unwrap_or(true)
-    }
-
     /// The loaded engine, loading it first when needed. Refused (a clear reason, nothing
     /// loaded) when the file is missing or the machine has no room for it now.
     pub async fn engine(&self) -> Result<Engine> {
