@@ -14,6 +14,7 @@ pub mod running;
 pub mod service;
 pub mod settings;
 pub mod shell;
+pub mod tiers;
 mod types;
 pub mod windows;
 
@@ -82,8 +83,12 @@ pub fn run() {
             models::commands::model_import,
             models::commands::model_import_pick,
             models::commands::model_select,
-            models::commands::model_task_set,
             models::commands::model_delete,
+            tiers::commands::tiers_get,
+            tiers::commands::tiers_workhorse_set,
+            tiers::commands::tiers_task_set,
+            tiers::commands::tiers_remote_set,
+            tiers::commands::tiers_remote_off,
             api::commands::api_status,
             settings::commands::settings_get,
             settings::commands::settings_set,

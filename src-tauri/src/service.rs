@@ -41,8 +41,8 @@ pub struct Service {
     model_override: std::sync::Mutex<Option<PathBuf>>,
     /// Model downloads, started with the app.
     downloads: std::sync::OnceLock<bantam_fetch::DownloadQueue>,
-    /// The workhorse tier, kept between answers so it stays loaded until idle.
-    workhorse: tokio::sync::Mutex<Option<Arc<bantam_core::tiers::Workhorse>>>,
+    /// The tiers, built once per settings change (the workhorse stays loaded until idle).
+    tiers: bantam_core::tiers::TierCache,
 }
 
 /// Slots: a chat and the popup at once. Each slot reserves a full context of KV cache
@@ -70,7 +70,7 @@ impl Service {
             resumed: Default::default(),
             model_override: std::sync::Mutex::new(model_override),
             downloads: std::sync::OnceLock::new(),
-            workhorse: tokio::sync::Mutex::new(None),
+            tiers: bantam_core::tiers::TierCache::new(Arc::new(bantam_fetch::remote::KeyringConnector)),
         }))
     }
 
@@ -114,50 +114,57 @@ impl Service {
         }
     }
 
-    /// The router over the tiers set up now (`bantam tiers`): the resident engine, the
-    /// workhorse (the same one while its file stays the same) and the remote endpoint.
+    /// The router over the tiers set up now.
     pub async fn router(&self) -> AppResult<bantam_core::router::Router> {
-        use bantam_core::tiers::{RemoteChat, Tiers, Workhorse};
-        let engine = self.engine().await?;
-        let tiers = self.store.tier_settings().await?;
-        let settings = self.store.app_settings().await?;
-        let mut kept = self.workhorse.lock().await;
-        match &tiers.workhorse {
-            Some(path) if kept.as_ref().is_some_and(|w| w.path() == path) => {}
-            Some(path) => {
-                let config = EngineConfig {
-                    context_size: settings.context_size,
-                    gpu_layers: settings.gpu_layers,
-                    parallel: 1,
-                    ..EngineConfig::new(path)
-                };
-                let idle = std::time::Duration::from_secs(u64::from(tiers.workhorse_idle_minutes) * 60);
-                if let Some(old) = kept.replace(Workhorse::new(config, idle)) {
-                    old.unload().await;
-                }
-            }
-            None => {
-                if let Some(old) = kept.take() {
-                    old.unload().await;
-                }
-            }
-        }
-        let remote = match tiers.remote {
-            Some(endpoint) => {
-                let client: Arc<dyn RemoteChat> = Arc::new(bantam_fetch::remote::OpenAiRemote::from_keyring(endpoint)?);
-                Some(client)
-            }
-            None => None,
-        };
-        Ok(bantam_core::router::Router::new(
-            Tiers::new(engine).with_workhorse(kept.clone()).with_remote(remote),
-        ))
+        Ok(bantam_core::router::Router::new(self.tiers().await?))
     }
 
-    /// Documents over the current engine.
+    /// The tiers set up now (Models → Tiers, or `bantam tiers`): the resident engine, the
+    /// workhorse (the same one while its file and idle time stay the same) and the remote
+    /// endpoint.
+    pub async fn tiers(&self) -> AppResult<bantam_core::tiers::Tiers> {
+        let engine = self.engine().await?;
+        let tiers = self.store.tier_settings().await?;
+        // How a workhorse loads here: read only when there is one to set up.
+        let app = match tiers.workhorse {
+            Some(_) => Some(self.store.app_settings().await?),
+            None => None,
+        };
+        let config = |path: &std::path::Path| {
+            let app = app.unwrap_or_default();
+            EngineConfig {
+                context_size: app.context_size,
+                gpu_layers: app.gpu_layers,
+                parallel: 1,
+                ..EngineConfig::new(path)
+            }
+        };
+        Ok(self.tiers.tiers(&engine, &tiers, config).await?)
+    }
+
+    /// The engine for a task the user placed on a local tier (documents, triage): the
+    /// workhorse when chosen and it loads, else the resident model.
+    async fn task_engine(&self, task: bantam_core::tiers::Task) -> AppResult<Engine> {
+        use bantam_core::tiers::TierChoice;
+        let choice = self.store.tier_settings().await?.tasks.get(task);
+        if choice != TierChoice::Workhorse {
+            return self.engine().await;
+        }
+        let (engine, why) = self
+            .tiers()
+            .await?
+            .local_engine(bantam_core::tiers::Tier::Workhorse)
+            .await;
+        if let Some(why) = why {
+            tracing::warn!("{} runs on the resident model: {why}", task.as_str());
+        }
+        Ok(engine)
+    }
+
+    /// Documents on the tier chosen for them (the resident model by default).
     pub async fn documents(&self) -> AppResult<DocumentService> {
         Ok(DocumentService::new(
-            self.engine().await?,
+            self.task_engine(bantam_core::tiers::Task::Documents).await?,
             self.store.clone(),
             DocumentOptions::default(),
         ))
@@ -168,9 +175,9 @@ impl Service {
         Ok(TriageBook::open(&self.store).await?)
     }
 
-    /// Triage over the current engine, with the user's categories and rules.
+    /// Triage on the tier chosen for it, with the user's categories and rules.
     pub async fn triage(&self) -> AppResult<TriageService> {
-        let engine = self.engine().await?;
+        let engine = self.task_engine(bantam_core::tiers::Task::Triage).await?;
         Ok(TriageService::new(engine, self.triage_book().await?))
     }
 

@@ -20,13 +20,13 @@ mod tests {
         use bantam_core::models::fit::{Budget, Fit, MemoryEstimate, Verdict};
         use bantam_core::models::ModelListing;
         use bantam_core::router::{Decision, RouteBy};
-        use bantam_core::store::settings::{AppSettings, TaskModels};
+        use bantam_core::store::settings::AppSettings;
         use bantam_core::store::{
             Conversation, DownloadStatus, SearchHit, StoredDocument, StoredMessage, StoredSummary,
         };
         use bantam_core::tasks::documents::{DocumentMetadata, DocumentType, ExtractedMetadata, SummaryLength};
         use bantam_core::tasks::triage::{ActionItem, DecidedBy, InboxEntry, Priority4, TriageRecord};
-        use bantam_core::tiers::{Tier, TierChoice};
+        use bantam_core::tiers::{RemoteEndpoint, Task, TaskTiers, Tier, TierChoice, TierSettings};
         use bantam_fetch::imap::{ImapAccount, Security};
         use bantam_fetch::{DownloadUpdate, Phase};
 
@@ -37,16 +37,17 @@ mod tests {
         use crate::mail::dto::{InboxView, MailOptions, MailStatus, TriageEvent};
         use crate::models::dto::ModelsOverview;
         use crate::settings::dto::SettingsView;
+        use crate::tiers::dto::TiersView;
         use crate::windows::dto::Navigate;
 
         // JSON numbers are JavaScript numbers: ids, sizes and times all fit in 2^53.
         let cfg = Config::new().with_large_int("number");
         let decls = declarations![&cfg;
             EngineState, StatusView,
-            Tier, TierChoice, RouteBy, Decision,
+            Tier, TierChoice, RouteBy, Decision, Task, TaskTiers, RemoteEndpoint, TierSettings, TiersView,
             Conversation, StoredMessage, SearchHit, ChatEvent, SamplingOverrides,
             AppSettings, SettingsView, ApiStatus, Navigate,
-            Fit, MemoryEstimate, Verdict, Gpu, Hardware, Budget, ModelListing, TaskModels,
+            Fit, MemoryEstimate, Verdict, Gpu, Hardware, Budget, ModelListing,
             DownloadStatus, Phase, DownloadUpdate, ModelsOverview,
             Priority4, DecidedBy, ActionItem, TriageRecord, InboxEntry, InboxView, MailStatus,
             MailOptions, TriageEvent, Security, ImapAccount,

@@ -233,6 +233,59 @@ async fn a_conversation_pinned_to_the_workhorse_is_answered_there_with_a_badge_a
         "return document.getElementById('chat-tier').value === 'workhorse'",
     )
     .await;
+
+    // Models → Tiers shows the workhorse the CLI set, and places documents on it.
+    app.click("#nav-models").await;
+    app.until(
+        "the tiers panel with the workhorse",
+        "const s = document.getElementById('tier-workhorse'); \
+         return !!s && s.value.endsWith('qwen2.5-coder-0.5b-instruct-q4_k_m.gguf')",
+    )
+    .await;
+    app.client
+        .execute(
+            "const s = document.querySelector('#tier-tasks select[data-task=\"documents\"]'); \
+             s.value = 'workhorse'; s.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let shown = || {
+        bantam_tests::cli::bantam(&desktop.data_dir())
+            .args(["tiers", "show", "--json"])
+            .output()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = shown();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if json["tasks"]["documents"] == "workhorse" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "documents were not placed on the workhorse: {json}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Mail never leaves the machine: the menu offers no remote tier for it.
+    let offered = app
+        .client
+        .execute(
+            "return [...document.querySelector('#tier-tasks select[data-task=\"triage\"]').options].map(o => o.value)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(offered, serde_json::json!(["small", "workhorse"]));
+    if let Some(dir) = screenshots() {
+        app.client
+            .execute("document.getElementById('tiers').scrollIntoView()", vec![])
+            .await
+            .unwrap();
+        app.screenshot(&dir.join("models-tiers.png")).await;
+    }
     app.quit().await;
 }
 

@@ -89,8 +89,9 @@ fn escalated_chats_reach_the_remote_tier_with_their_messages_and_fall_back_when_
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"), "{wrong:?}");
     let shown = json_of(&ok(cmd(&["tiers", "show", "--json"]).output().unwrap()));
     assert!(shown["remote"].is_null(), "{shown}");
-    // So is a model the endpoint does not have.
-    let typo = with_stdin(
+    // A name the endpoint does not list but answers to (Bantam's API, like llama-server,
+    // answers any name no model here has with the loaded one): saved, with a note.
+    let unlisted = with_stdin(
         cmd(&[
             "tiers",
             "remote",
@@ -102,8 +103,12 @@ fn escalated_chats_reach_the_remote_tier_with_their_messages_and_fall_back_when_
         ]),
         &format!("{}\n", remote.token),
     );
-    assert!(!typo.status.success());
-    assert!(String::from_utf8_lossy(&typo.stderr).contains(&served), "{typo:?}");
+    let note = String::from_utf8_lossy(&unlisted.stderr).to_string();
+    assert!(unlisted.status.success(), "{note}");
+    assert!(
+        note.contains("does not list \"smol\"") && note.contains(&served) && note.contains("answered"),
+        "{note}"
+    );
 
     ok(with_stdin(
         cmd(&[
@@ -198,6 +203,25 @@ fn escalated_chats_reach_the_remote_tier_with_their_messages_and_fall_back_when_
     assert_eq!(code["route"]["by"], "signal");
     assert_eq!(code["route"]["reason"], "code");
 
+    // Chat placed on the remote tier: a new conversation starts there without --tier.
+    // Mail stays on this machine: refused, with why, and nothing changes.
+    ok(cmd(&["tiers", "task", "chat", "remote"]).output().unwrap());
+    let mail = cmd(&["tiers", "task", "triage", "remote"]).output().unwrap();
+    assert!(!mail.status.success());
+    assert!(
+        String::from_utf8_lossy(&mail.stderr).contains("stay on this machine"),
+        "{mail:?}"
+    );
+    let shown = json_of(&ok(cmd(&["tiers", "show", "--json"]).output().unwrap()));
+    assert_eq!(shown["tasks"]["chat"], "remote", "{shown}");
+    assert_eq!(shown["tasks"]["triage"], "small", "{shown}");
+    let placed = json_of(&ok(cmd(&["chat", "--max-tokens", "8", "-p", "Hi there.", "--json"])
+        .output()
+        .unwrap()));
+    assert_eq!(placed["route"]["tier"], "remote", "{placed}");
+    assert_eq!(placed["route"]["by"], "user", "{placed}");
+    ok(cmd(&["tiers", "task", "chat", "auto"]).output().unwrap());
+
     // Decisions are stored with the answers.
     let shown = json_of(&ok(cmd(&["history", "show", &id, "--json"]).output().unwrap()));
     let answers: Vec<&Value> = shown["messages"]
@@ -238,7 +262,7 @@ fn escalated_chats_reach_the_remote_tier_with_their_messages_and_fall_back_when_
     assert_eq!(down["route"]["wanted"], "remote");
     let note = down["route"]["note"].as_str().unwrap();
     assert!(
-        note.contains("remote tier is unavailable") && note.ends_with("answered by small"),
+        note.contains("the remote tier: cannot reach the endpoint") && note.ends_with("answered by small"),
         "{note}"
     );
     assert!(

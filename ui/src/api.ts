@@ -28,15 +28,13 @@ import type {
   Tier,
   TierChoice,
   SummaryLength,
-  TaskModels,
+  Task,
+  TiersView,
   TriageEvent,
   TriageRecord,
 } from "./types.gen";
 
 export type * from "./types.gen";
-
-/** A task that can have its own model. */
-export type Task = keyof TaskModels;
 
 function channel<T>(onEvent: (e: T) => void): Channel<T> {
   const ch = new Channel<T>();
@@ -77,7 +75,6 @@ export const api = {
   removeDownload: (id: number) => invoke<void>("download_remove", { id }),
   importModel: (path: string) => invoke<string>("model_import", { path }),
   pickModelFile: () => invoke<string | null>("model_import_pick"),
-  setTaskModel: (task: Task, path: string | null) => invoke<void>("model_task_set", { task, path }),
   deleteModel: (id: string) => invoke<void>("model_delete", { id }),
   inbox: (query: string | null) => invoke<InboxView>("inbox_list", { query }),
   correctTriage: (messageId: number, category: string | null, priority: Priority4 | null) =>
@@ -93,6 +90,13 @@ export const api = {
   settings: () => invoke<SettingsView>("settings_get"),
   saveSettings: (settings: AppSettings) => invoke<void>("settings_set", { settings }),
   apiStatus: () => invoke<ApiStatus>("api_status"),
+  tierSettings: () => invoke<TiersView>("tiers_get"),
+  setWorkhorse: (path: string | null, idleMinutes: number) =>
+    invoke<TiersView>("tiers_workhorse_set", { path, idleMinutes }),
+  setTaskTier: (task: Task, tier: TierChoice) => invoke<TiersView>("tiers_task_set", { task, tier }),
+  setRemote: (baseUrl: string, model: string, key: string | null) =>
+    invoke<TiersView>("tiers_remote_set", { baseUrl, model, key }),
+  removeRemote: () => invoke<TiersView>("tiers_remote_off"),
   openMain: (conversationId: number | null, view: string | null = null) =>
     invoke<void>("open_main", { conversationId, view }),
   hidePopup: () => invoke<void>("popup_hide"),

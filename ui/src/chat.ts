@@ -148,6 +148,15 @@ function addRegenerate() {
   tools.prepend(b);
 }
 
+/// Where a new conversation starts (Models → Tiers → Chat).
+async function newChatTier(): Promise<TierChoice> {
+  try {
+    return (await api.tierSettings()).settings.tasks.chat;
+  } catch {
+    return "auto";
+  }
+}
+
 /// The conversation's tier menu, shown when a bigger tier is set up.
 async function refreshTiers(choice: TierChoice) {
   try {
@@ -170,7 +179,7 @@ export async function openConversation(id: number | null) {
   const c = state.conversations.find((c) => c.id === id);
   $("chat-title").textContent = c ? c.title : "New chat";
   $("rename").hidden = $("delete").hidden = id == null;
-  await refreshTiers(c?.tier_choice ?? "auto");
+  await refreshTiers(c?.tier_choice ?? (await newChatTier()));
   if (id == null) renderMessages([]);
   else {
     try {

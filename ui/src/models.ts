@@ -1,23 +1,16 @@
 // The Models view: which models fit this machine, downloads with progress (pause, resume,
-// cancel; they survive a restart), importing a GGUF, switching the model in use, and a
-// model per task.
+// cancel; they survive a restart), importing a GGUF, switching the model in use, and the
+// tiers (tiers.ts).
 import {
   api,
   errorText,
   type DownloadUpdate,
   type ModelListing,
   type ModelsOverview,
-  type Task,
 } from "./api";
 import { downloadLine, fitLabel, fraction, humanBytes } from "./format";
 import { $ } from "./dom";
-
-const TASKS: { task: Task; label: string }[] = [
-  { task: "chat", label: "Chat and quick ask" },
-  { task: "documents", label: "Document summaries" },
-  { task: "triage", label: "Email triage" },
-  { task: "redaction", label: "PII redaction" },
-];
+import { initTiers, refreshTiers, renderTiers } from "./tiers";
 
 let overview: ModelsOverview | null = null;
 /** Live state of downloads, by id (newer than the overview). */
@@ -188,32 +181,12 @@ function render() {
     const empty = el("p", "empty-list hint", "No model on this machine yet: download a recommended one below.");
     list.prepend(empty);
   }
-  renderTasks(o);
-}
-
-function renderTasks(o: ModelsOverview) {
-  const box = $("task-models");
-  box.replaceChildren(el("legend", "", "Model per task"));
-  const local = o.models.filter((m) => m.path != null);
-  for (const { task, label } of TASKS) {
-    const l = el("label", "", label + " ");
-    const select = el("select");
-    select.dataset.task = task;
-    select.append(new Option("The model in use", ""));
-    for (const m of local) select.append(new Option(m.name, m.path!, false, o.tasks[task] === m.path));
-    select.onchange = () =>
-      void api
-        .setTaskModel(task, select.value || null)
-        .then(() => toast(`${label}: ${select.selectedOptions[0]?.text ?? ""}`))
-        .catch((e) => toast(errorText(e)));
-    l.append(select);
-    box.append(l);
-  }
-  box.append(el("p", "hint", "Saved for the router; today every task runs on the model in use."));
+  renderTiers(o);
 }
 
 export async function refreshModels() {
   overview = await api.models();
+  await refreshTiers();
   for (const d of overview.downloads) {
     const live = downloads.get(d.id);
     // Keep live progress for the running one; take the stored state for the rest.
@@ -238,6 +211,7 @@ export async function importModels(paths: string[]) {
 
 export async function initModels(hooks: { toast: (text: string) => void }) {
   toast = hooks.toast;
+  initTiers(hooks);
   const form = $<HTMLFormElement>("model-url-form");
   form.addEventListener("submit", (e) => {
     e.preventDefault();

@@ -41,6 +41,32 @@ decision_ms: number,
  */
 note?: string | null, };
 
+export type Task = "chat" | "documents" | "triage" | "redaction";
+
+export type TaskTiers = { chat: TierChoice, documents: Tier, triage: Tier, redaction: Tier, };
+
+export type RemoteEndpoint = { base_url: string, model: string, };
+
+export type TierSettings = { 
+/**
+ * A bigger local GGUF, loaded when a request is routed to it.
+ */
+workhorse: string | null, 
+/**
+ * Unloaded after this many idle minutes (its memory back to the machine).
+ */
+workhorse_idle_minutes: number, remote: RemoteEndpoint | null, 
+/**
+ * Where each kind of work runs.
+ */
+tasks: TaskTiers, };
+
+export type TiersView = { settings: TierSettings, 
+/**
+ * A key for the remote endpoint is kept (the key itself never reaches a page).
+ */
+remote_key: boolean, };
+
 export type Conversation = { id: number, title: string, model: string | null, system_prompt: string | null, 
 /**
  * Which tier answers it: the router's choice (`auto`) or a pinned tier.
@@ -233,15 +259,13 @@ recommended: boolean,
  */
 downloadable: boolean, fit: Verdict | null, };
 
-export type TaskModels = { chat: string | null, documents: string | null, triage: string | null, redaction: string | null, };
-
 export type DownloadStatus = "queued" | "downloading" | "paused" | "failed" | "done";
 
 export type Phase = "checking" | "downloading" | "verifying" | "done";
 
 export type DownloadUpdate = { id: number, file_name: string, catalog_id: string | null, status: DownloadStatus, phase: Phase | null, downloaded: number, total: number | null, rate: number, eta_seconds: number | null, notice: string | null, error: string | null, error_kind: string | null, };
 
-export type ModelsOverview = { hardware: Hardware, budget: Budget, models: Array<ModelListing>, downloads: Array<DownloadUpdate>, tasks: TaskModels, 
+export type ModelsOverview = { hardware: Hardware, budget: Budget, models: Array<ModelListing>, downloads: Array<DownloadUpdate>, 
 /**
  * The model the engine loads now.
  */

@@ -38,7 +38,7 @@ impl AnchorResult {
     }
 }
 
-/// Where `../shared/bench/build-llama-tools.sh ~/.cache/bantam-anchor` puts the tools.
+/// Where `scripts/anchor/build-llama-tools.sh` puts the tools by default.
 pub fn default_anchor(tool: &str) -> Option<PathBuf> {
     let home = std::env::var_os("HOME")?;
     let path = PathBuf::from(home)

@@ -89,7 +89,7 @@ pub async fn run(setup: &Setup, args: &ApiArgs) -> Result<u8> {
         llama_server = rounds(&client, &url, args).await?;
         server.stop();
     } else {
-        eprintln!("no llama-server found: EXTRA=1 ../shared/bench/build-llama-tools.sh builds it (or pass --anchor)");
+        eprintln!("no llama-server found: EXTRA=1 scripts/anchor/build-llama-tools.sh builds it (or pass --anchor)");
     }
 
     let engine = Engine::start(setup.config(args.parallel)).await?;
@@ -189,7 +189,7 @@ async fn one_round(client: &reqwest::Client, url: &str, clients: usize, gen_toke
 /// token in both servers).
 async fn stream_one(client: &reqwest::Client, url: &str, i: usize, gen_tokens: usize) -> Result<(f64, usize)> {
     let sent = Instant::now();
-    let mut response = client
+    let response = client
         .post(url)
         .bearer_auth(TOKEN)
         .json(&body(i, gen_tokens))
@@ -201,25 +201,19 @@ async fn stream_one(client: &reqwest::Client, url: &str, i: usize, gen_tokens: u
         let status = response.status();
         bail!("{url}: {status} {}", response.text().await.unwrap_or_default());
     }
-    let mut buffer = String::new();
     let mut first = None;
     let mut chunks = 0;
-    while let Some(bytes) = response.chunk().await? {
-        buffer.push_str(&String::from_utf8_lossy(&bytes));
-        while let Some(end) = buffer.find("\n\n") {
-            let event: String = buffer.drain(..end + 2).collect();
-            let Some(data) = event.trim().strip_prefix("data: ") else {
-                continue;
-            };
-            if data == "[DONE]" {
-                continue;
-            }
-            let chunk: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
-            let content = chunk["choices"][0]["delta"]["content"].as_str().unwrap_or_default();
-            if !content.is_empty() {
-                chunks += 1;
-                first.get_or_insert_with(|| sent.elapsed().as_secs_f64() * 1000.0);
-            }
+    let mut events = std::pin::pin!(bantam_fetch::sse::events(response));
+    while let Some(event) = futures_util::StreamExt::next(&mut events).await {
+        let event = event.with_context(|| format!("{url}: the event stream"))?;
+        if event.data == "[DONE]" {
+            continue;
+        }
+        let chunk: serde_json::Value = serde_json::from_str(&event.data).unwrap_or_default();
+        let content = chunk["choices"][0]["delta"]["content"].as_str().unwrap_or_default();
+        if !content.is_empty() {
+            chunks += 1;
+            first.get_or_insert_with(|| sent.elapsed().as_secs_f64() * 1000.0);
         }
     }
     Ok((first.unwrap_or(f64::NAN), chunks))

@@ -12,6 +12,7 @@ mod engine;
 pub mod eval;
 mod fit;
 mod measure;
+pub mod progress;
 mod router;
 mod tasks;
 

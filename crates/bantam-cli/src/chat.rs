@@ -38,9 +38,10 @@ pub struct ChatArgs {
     #[arg(long)]
     pub seed: Option<u32>,
     /// Where answers are made: auto (the router decides), small, workhorse or remote
-    /// (see `bantam tiers`)
-    #[arg(long, value_parser = parse_tier, default_value = "auto")]
-    pub tier: TierChoice,
+    /// (see `bantam tiers`). Unset: the conversation's own choice (`bantam tiers task
+    /// chat` for new ones)
+    #[arg(long, value_parser = parse_tier)]
+    pub tier: Option<TierChoice>,
 }
 
 fn parse_tier(s: &str) -> Result<TierChoice, String> {
@@ -63,7 +64,7 @@ pub async fn run(global: &Global, args: ChatArgs) -> Result<u8> {
     }
     let mut options = ChatOptions {
         system_prompt: args.system.clone(),
-        tier: Some(args.tier),
+        tier: args.tier,
         ..ChatOptions::default()
     };
     if let Some(t) = args.temperature {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, Result};
 use bantam_core::models::ModelLibrary;
 use bantam_core::paths::DataDir;
+use bantam_core::tiers::{Task, TierChoice};
 use bantam_core::{Engine, EngineConfig, Store};
 
 use crate::Global;
@@ -66,41 +67,53 @@ impl Context {
     /// The tiers set up, around the resident `engine`: the workhorse loads (with this
     /// command's settings) only when a request is routed to it.
     pub async fn tiers(&self, engine: Engine) -> Result<bantam_core::tiers::Tiers> {
-        use bantam_core::tiers::{Tiers, Workhorse};
         let settings = self.store.tier_settings().await?;
-        let workhorse = settings.workhorse.map(|path| {
-            let config = EngineConfig {
-                threads: self.global.threads,
-                context_size: self.global.ctx_size,
-                chat_template: self.global.chat_template.clone(),
-                parallel: 1,
-                ..EngineConfig::new(&path)
-            };
-            Workhorse::new(
-                config,
-                std::time::Duration::from_secs(u64::from(settings.workhorse_idle_minutes) * 60),
-            )
-        });
-        let remote = match settings.remote {
-            Some(endpoint) => {
-                let client: std::sync::Arc<dyn bantam_core::tiers::RemoteChat> =
-                    std::sync::Arc::new(bantam_fetch::remote::OpenAiRemote::from_keyring(endpoint)?);
-                Some(client)
-            }
-            None => None,
+        let cache = bantam_core::tiers::TierCache::new(std::sync::Arc::new(bantam_fetch::remote::KeyringConnector));
+        let config = |path: &std::path::Path| EngineConfig {
+            threads: self.global.threads,
+            context_size: self.global.ctx_size,
+            chat_template: self.global.chat_template.clone(),
+            parallel: 1,
+            ..EngineConfig::new(path)
         };
-        Ok(Tiers::new(engine).with_workhorse(workhorse).with_remote(remote))
+        Ok(cache.tiers(&engine, &settings, config).await?)
+    }
+
+    /// The engine for `task`: the workhorse where the user pinned the task to it
+    /// (`bantam tiers task`) and no `--model` overrides, else the resident model (with a
+    /// note when the workhorse does not load).
+    pub async fn task_engine(&self, task: Task) -> Result<Engine> {
+        let settings = self.store.tier_settings().await?;
+        let pinned = settings.tasks.get(task) == TierChoice::Workhorse;
+        match (pinned, &self.global.model, &settings.workhorse) {
+            (true, None, Some(path)) => match self.engine_at(path, 2).await {
+                Ok(engine) => return Ok(engine),
+                Err(e) => eprintln!(
+                    "{} runs on the small model: the workhorse did not load ({e:#})",
+                    task.as_str()
+                ),
+            },
+            (true, None, None) => eprintln!(
+                "{} runs on the small model: no workhorse is set (`bantam tiers workhorse MODEL`)",
+                task.as_str()
+            ),
+            _ => {}
+        }
+        self.engine().await
     }
 
     /// The engine with `parallel` slots (`bantam serve` decodes its clients together).
     pub async fn engine_with(&self, parallel: usize) -> Result<Engine> {
-        let path = self.model_path().await?;
+        self.engine_at(&self.model_path().await?, parallel).await
+    }
+
+    async fn engine_at(&self, path: &std::path::Path, parallel: usize) -> Result<Engine> {
         let config = EngineConfig {
             threads: self.global.threads,
             context_size: self.global.ctx_size,
             chat_template: self.global.chat_template.clone(),
             parallel,
-            ..EngineConfig::new(&path)
+            ..EngineConfig::new(path)
         };
         let show = std::io::stderr().is_terminal();
         let name = path

@@ -99,7 +99,7 @@ pub enum DocumentsCommand {
 }
 
 async fn service(ctx: &Context, flags: &DocumentFlags, sequential: bool) -> Result<DocumentService> {
-    let engine = ctx.engine().await?;
+    let engine = ctx.task_engine(bantam_core::tiers::Task::Documents).await?;
     Ok(DocumentService::new(
         engine,
         ctx.store.clone(),

@@ -64,13 +64,11 @@ pub enum ModelsCommand {
         #[arg(long)]
         default: bool,
     },
-    /// Use a model (catalogue id or GGUF path) by default, or for one task
+    /// Use a model (catalogue id or GGUF path) by default (a task on the bigger model:
+    /// `bantam tiers task`)
     Use {
         #[arg(value_name = "MODEL")]
         target: String,
-        /// chat, documents, triage or redaction (default: every task)
-        #[arg(long)]
-        task: Option<String>,
     },
     /// Show a GGUF file's architecture, size, quantization and context length
     Info {
@@ -186,18 +184,9 @@ pub async fn run(global: &Global, cmd: ModelsCommand) -> Result<u8> {
         }
         ModelsCommand::Setup { yes } => return crate::setup::run(&ctx, &budget, yes).await,
         ModelsCommand::Downloads { json, clear } => return crate::pull::downloads(&ctx, json, clear).await,
-        ModelsCommand::Use { target, task } => {
-            let path = library.resolve(&target)?;
-            match task {
-                None => {
-                    let (model, _) = library.set_default(&path).await?;
-                    eprintln!("default model: {}", model.path().display());
-                }
-                Some(task) => {
-                    library.set_for_task(&task, Some(&path)).await?;
-                    eprintln!("{task} will use {}", path.display());
-                }
-            }
+        ModelsCommand::Use { target } => {
+            let (model, _) = library.set_default(&library.resolve(&target)?).await?;
+            eprintln!("default model: {}", model.path().display());
         }
         ModelsCommand::Import {
             path,

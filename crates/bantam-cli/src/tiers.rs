@@ -4,8 +4,8 @@
 use std::io::Read;
 
 use anyhow::{bail, Result};
-use bantam_core::tiers::{RemoteEndpoint, TierSettings};
-use bantam_fetch::remote::{self, OpenAiRemote, KEY_ENV};
+use bantam_core::tiers::{RemoteEndpoint, Task, TierChoice, TierSettings};
+use bantam_fetch::remote::{self, Checked, OpenAiRemote, KEY_ENV};
 use clap::Subcommand;
 use serde::Serialize;
 
@@ -50,6 +50,15 @@ pub enum TiersCommand {
         #[arg(long, conflicts_with_all = ["url", "remote_model"])]
         off: bool,
     },
+    /// Where a kind of work runs: chat auto|small|workhorse|remote (auto: the router
+    /// decides per question; new conversations start with it), documents, triage and
+    /// redaction small|workhorse (they never leave this machine)
+    Task {
+        #[arg(value_name = "TASK", value_parser = ["chat", "documents", "triage", "redaction"])]
+        task: String,
+        #[arg(value_name = "TIER", value_parser = ["auto", "small", "workhorse", "remote"])]
+        tier: String,
+    },
 }
 
 #[derive(Serialize)]
@@ -93,6 +102,26 @@ pub async fn run(global: &Global, cmd: TiersCommand) -> Result<u8> {
                 Some(e) => println!("remote     {} at {} (key: {remote_key})", e.model, e.base_url),
                 None => println!("remote     (not set: `bantam tiers remote --url URL --remote-model NAME`)"),
             }
+            for task in Task::ALL {
+                println!("{:<10} {}", task.as_str(), settings.tasks.get(task).as_str());
+            }
+        }
+        TiersCommand::Task { task, tier } => {
+            let (Some(task), Some(choice)) = (Task::parse(&task), TierChoice::parse(&tier)) else {
+                bail!("unknown task or tier: {task} {tier}");
+            };
+            settings.tasks.set(task, choice)?;
+            ctx.store.set_tier_settings(&settings).await?;
+            let unset = match choice {
+                TierChoice::Workhorse if settings.workhorse.is_none() => {
+                    " (no workhorse yet: `bantam tiers workhorse MODEL`; until then the small model)"
+                }
+                TierChoice::Remote if settings.remote.is_none() => {
+                    " (no remote yet: `bantam tiers remote`; until then the next tier down)"
+                }
+                _ => "",
+            };
+            eprintln!("{}: {}{unset}", task.as_str(), choice.as_str());
         }
         TiersCommand::Workhorse {
             target: model,
@@ -146,14 +175,15 @@ pub async fn run(global: &Global, cmd: TiersCommand) -> Result<u8> {
                 remote::key(&endpoint)
             };
             if !no_check {
-                let models = OpenAiRemote::new(endpoint.clone(), key.clone())?.models().await?;
-                if !models.is_empty() && !models.contains(&endpoint.model) {
-                    bail!(
-                        "{} does not list {:?} (it lists {}); check the name, or pass --no-check",
+                match OpenAiRemote::new(endpoint.clone(), key.clone())?.check().await {
+                    Ok(Checked::Listed) => {}
+                    Ok(Checked::AnsweredUnlisted { listed }) => eprintln!(
+                        "note: {} does not list {:?} (it lists {}), but answered a request to it",
                         endpoint.base_url,
                         endpoint.model,
-                        models.join(", ")
-                    );
+                        listed.join(", ")
+                    ),
+                    Err(e) => bail!("{e} (or pass --no-check)"),
                 }
             }
             if key_stdin {

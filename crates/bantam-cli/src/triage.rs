@@ -93,7 +93,7 @@ pub async fn run(global: &Global, args: TriageArgs) -> Result<u8> {
     let options = book.options_mut();
     options.seed = args.seed;
     options.drafts |= args.drafts;
-    let service = TriageService::new(ctx.engine().await?, book);
+    let service = TriageService::new(ctx.task_engine(bantam_core::tiers::Task::Triage).await?, book);
     match (&args.imap, source) {
         (Some(name), _) => {
             let mut mailbox = match ImapMailbox::open(&ctx.store, name).await {

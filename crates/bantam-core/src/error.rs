@@ -50,6 +50,14 @@ pub enum Error {
     #[error("inference failed: {0}")]
     Inference(String),
 
+    /// The output constraint left no token the model could write next; only this request
+    /// ends (what it wrote so far was sent).
+    #[error(
+        "the output constraint (grammar, JSON schema or tool calls) allowed no next token; \
+         the answer was stopped there"
+    )]
+    GrammarDeadEnd,
+
     #[error("llama.cpp could not start: {0}")]
     Backend(String),
 
@@ -106,14 +114,18 @@ pub enum Error {
     #[error("{} is the model in use: pick another one first", path.display())]
     ModelInUse { path: PathBuf },
 
-    #[error("unknown task {task:?}: one of {known}")]
-    UnknownTask { task: String, known: String },
+    #[error("{task} cannot run on {tier}: {why}")]
+    TierNotAllowed {
+        task: &'static str,
+        tier: &'static str,
+        why: &'static str,
+    },
 
     #[error("the {tier} tier is unavailable: {reason}")]
     TierUnavailable { tier: &'static str, reason: String },
 
-    #[error("the remote endpoint: {0}")]
-    Remote(String),
+    #[error("the remote tier: {0}")]
+    Remote(#[from] crate::tiers::RemoteError),
 
     #[error("no data directory could be determined; set BANTAM_DATA_DIR or pass --data-dir")]
     NoDataDir,

@@ -29,6 +29,7 @@ async fn a_chat_streams_tokens_and_reports_counts_and_timings() {
             }
             Event::Done(c) => break c,
             Event::Failed(e) => panic!("{e}"),
+            Event::Logprobs(_) => panic!("logprobs were not asked for"),
         }
     };
     assert!(generation.next().await.is_none());
@@ -419,4 +420,55 @@ async fn unloading_ends_running_answers_cleanly_and_refuses_queued_ones() {
         Ok(g) => g.collect().await.unwrap_err(),
     };
     assert!(matches!(failed, Error::EngineStopped), "{failed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logprobs_come_with_each_token_and_greedy_picks_the_top_one() {
+    let engine = common::engine().await;
+    let sampling = Sampling {
+        logprobs: Some(5),
+        ..Sampling::greedy(12)
+    };
+    let request = Request::chat(vec![ChatMessage::user("Name three colours.")]).with_sampling(sampling.clone());
+    let mut generation = engine.submit(request).unwrap();
+    let mut streamed = Vec::new();
+    let mut text = String::new();
+    let done = loop {
+        match generation.next().await.expect("events until Done") {
+            Event::Logprobs(l) => streamed.extend(l),
+            Event::Token(t) => text.push_str(&t),
+            Event::Done(c) => break c,
+            Event::Failed(e) => panic!("{e}"),
+            Event::Started { .. } => {}
+        }
+    };
+    assert_eq!(
+        streamed, done.logprobs,
+        "the stream carries every token's logprobs once"
+    );
+    assert_eq!(done.logprobs.len(), done.usage.generated_tokens);
+    let bytes: Vec<u8> = done.logprobs.iter().flat_map(|l| l.chosen.bytes.clone()).collect();
+    assert_eq!(String::from_utf8_lossy(&bytes), done.text);
+    for l in &done.logprobs {
+        assert_eq!(l.top.len(), 5);
+        assert!(l.chosen.logprob <= 0.0 && l.chosen.logprob.is_finite(), "{l:?}");
+        // Greedy: the chosen token is the most likely one.
+        assert_eq!(l.top[0].token, l.chosen.token, "{l:?}");
+        assert!((l.top[0].logprob - l.chosen.logprob).abs() < 1e-4);
+        assert!(l.top.windows(2).all(|w| w[0].logprob >= w[1].logprob));
+    }
+    // Without asking, nothing is computed.
+    let plain = engine
+        .complete(Request::chat(vec![ChatMessage::user("Hi")]).with_sampling(Sampling::greedy(4)))
+        .await
+        .unwrap();
+    assert!(plain.logprobs.is_empty());
+    let too_many = Sampling {
+        logprobs: Some(21),
+        ..Sampling::greedy(4)
+    };
+    let refused = engine
+        .complete(Request::chat(vec![ChatMessage::user("Hi")]).with_sampling(too_many))
+        .await;
+    assert!(matches!(refused, Err(Error::InvalidRequest(_))), "{refused:?}");
 }

@@ -12,6 +12,7 @@ pub mod imap;
 pub mod pypi;
 pub mod queue;
 pub mod remote;
+pub mod sse;
 
 pub use download::{Downloader, Origin, Phase, Progress, MIRROR_ENV};
 pub use error::DownloadError;

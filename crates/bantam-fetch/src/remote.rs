@@ -6,8 +6,10 @@
 use std::time::{Duration, Instant};
 
 use bantam_core::engine::{ChatMessage, Completion, Event, FinishReason, Generation, Sampling, Timings, Usage};
-use bantam_core::tiers::{BoxFuture, RemoteChat, RemoteEndpoint};
+use bantam_core::tiers::{BoxFuture, RemoteChat, RemoteEndpoint, RemoteError, RemoteErrorKind};
 use bantam_core::Error;
+
+use crate::sse;
 use serde_json::{json, Value};
 
 /// For headless machines without a keyring: the remote endpoint's key.
@@ -36,15 +38,29 @@ pub fn key(endpoint: &RemoteEndpoint) -> Option<String> {
 
 /// Keeps the key in the OS keyring (`None` deletes it).
 pub fn set_key(endpoint: &RemoteEndpoint, key: Option<&str>) -> Result<(), Error> {
-    let entry = entry(endpoint).map_err(|e| Error::Remote(format!("the OS keyring: {e} (or set {KEY_ENV})")))?;
+    let keyring = |e: String| {
+        Error::from(RemoteError::new(
+            RemoteErrorKind::Keyring,
+            format!("{e} (or set {KEY_ENV})"),
+        ))
+    };
+    let entry = entry(endpoint).map_err(keyring)?;
     match key {
-        Some(k) => entry
-            .set_password(k)
-            .map_err(|e| Error::Remote(format!("the OS keyring: {e} (or set {KEY_ENV})"))),
+        Some(k) => entry.set_password(k).map_err(|e| keyring(e.to_string())),
         None => {
             let _ = entry.delete_credential();
             Ok(())
         }
+    }
+}
+
+/// Builds the remote tier from the saved endpoint and its key in the OS keyring (core's
+/// [`bantam_core::tiers::TierCache`] calls it on a blocking thread, once per settings change).
+pub struct KeyringConnector;
+
+impl bantam_core::tiers::RemoteConnector for KeyringConnector {
+    fn connect(&self, endpoint: &RemoteEndpoint) -> Result<std::sync::Arc<dyn RemoteChat>, Error> {
+        Ok(std::sync::Arc::new(OpenAiRemote::from_keyring(endpoint.clone())?))
     }
 }
 
@@ -54,13 +70,23 @@ pub struct OpenAiRemote {
     key: Option<String>,
 }
 
+/// What [`OpenAiRemote::check`] found out about an endpoint it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// `/models` lists the model (or lists nothing, and is taken at its word).
+    Listed,
+    /// `/models` does not list it, but a one-token request to it was answered (llama.cpp's
+    /// `llama-server` lists its file's path and answers to any name).
+    AnsweredUnlisted { listed: Vec<String> },
+}
+
 impl OpenAiRemote {
     pub fn new(endpoint: RemoteEndpoint, key: Option<String>) -> Result<Self, Error> {
         crate::install_tls_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .build()
-            .map_err(|e| Error::Remote(e.to_string()))?;
+            .map_err(|e| RemoteError::new(RemoteErrorKind::Unreachable, format!("no HTTP client: {e}")))?;
         Ok(Self { client, endpoint, key })
     }
 
@@ -70,58 +96,133 @@ impl OpenAiRemote {
         Self::new(endpoint, key)
     }
 
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        let request = self.client.post(format!("{}{path}", self.endpoint.base_url));
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.key {
             Some(k) => request.bearer_auth(k),
             None => request,
         }
     }
 
+    fn post_json(&self, path: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.authorized(self.client.post(format!("{}{path}", self.endpoint.base_url)))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+    }
+
     /// The models the endpoint lists (to check a new endpoint and its key).
     pub async fn models(&self) -> Result<Vec<String>, Error> {
-        let mut request = self.client.get(format!("{}/models", self.endpoint.base_url));
-        if let Some(k) = &self.key {
-            request = request.bearer_auth(k);
-        }
+        let request = self.authorized(self.client.get(format!("{}/models", self.endpoint.base_url)));
         let response = send(request).await?;
-        let bytes = response.bytes().await.map_err(|e| unavailable(describe(&e)))?;
-        let body: Value = serde_json::from_slice(&bytes).map_err(|e| unavailable(format!("GET /models: {e}")))?;
+        let bytes = response.bytes().await.map_err(|e| transport(&e))?;
+        let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            RemoteError::new(
+                RemoteErrorKind::Server,
+                format!("GET /models is not a model list ({e})"),
+            )
+        })?;
         Ok(body["data"]
             .as_array()
             .map(|a| a.iter().filter_map(|m| m["id"].as_str().map(String::from)).collect())
             .unwrap_or_default())
     }
+
+    /// Before an endpoint is saved: it answers, the key is accepted, and it serves the
+    /// model — listed by `/models`, or answering a one-token request when not listed.
+    pub async fn check(&self) -> Result<Checked, Error> {
+        let listed = self.models().await?;
+        if listed.is_empty() || listed.contains(&self.endpoint.model) {
+            return Ok(Checked::Listed);
+        }
+        let probe = json!({
+            "model": self.endpoint.model,
+            "messages": [{"role": "user", "content": "Hi"}],
+            "max_tokens": 1,
+        });
+        match send(self.post_json("/chat/completions", &probe)).await {
+            Ok(_) => Ok(Checked::AnsweredUnlisted { listed }),
+            Err(Error::Remote(e)) if matches!(e.kind, RemoteErrorKind::ModelNotFound | RemoteErrorKind::Rejected) => {
+                Err(RemoteError {
+                    kind: RemoteErrorKind::ModelNotFound,
+                    detail: format!(
+                        "{} does not list {:?} (it lists {}) and refused a request to it ({}); check the model's name",
+                        self.endpoint.base_url,
+                        self.endpoint.model,
+                        listed.join(", "),
+                        e.detail
+                    ),
+                    ..e
+                }
+                .into())
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
-fn unavailable(reason: String) -> Error {
-    Error::TierUnavailable { tier: "remote", reason }
-}
-
-/// Sends within the response timeout; an error status becomes its OpenAI-shaped message.
+/// Sends within the response timeout; an error status becomes its typed error, with the
+/// endpoint's own message (OpenAI's `{"error": {"message", "code"}}` shape where it uses it).
 async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, Error> {
     let response = tokio::time::timeout(RESPONSE_TIMEOUT, request.send())
         .await
-        .map_err(|_| unavailable(format!("no response within {} s", RESPONSE_TIMEOUT.as_secs())))?
-        .map_err(|e| unavailable(describe(&e)))?;
+        .map_err(|_| {
+            RemoteError::new(
+                RemoteErrorKind::Timeout,
+                format!("no response within {} s", RESPONSE_TIMEOUT.as_secs()),
+            )
+        })?
+        .map_err(|e| transport(&e))?;
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
     let bytes = response.bytes().await.unwrap_or_default();
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let message = body["error"]["message"].as_str().unwrap_or("no details").to_string();
-    Err(unavailable(format!("HTTP {}: {message}", status.as_u16())))
+    let message = body["error"]["message"]
+        .as_str()
+        .or_else(|| body["error"].as_str())
+        .map(String::from)
+        .unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(&bytes);
+            let text = text.trim();
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("no details").to_string()
+            } else {
+                text.chars().take(200).collect()
+            }
+        });
+    let code = body["error"]["code"].as_str();
+    Err(RemoteError::from_status(status.as_u16(), code, message)
+        .with_retry_after(retry_after)
+        .into())
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_connect() {
-        "cannot connect".into()
-    } else if e.is_timeout() {
-        "timed out".into()
+/// A request that got no HTTP answer.
+fn transport(e: &reqwest::Error) -> Error {
+    let (kind, detail) = if e.is_timeout() {
+        (RemoteErrorKind::Timeout, "timed out".to_string())
+    } else if e.is_connect() {
+        (
+            RemoteErrorKind::Unreachable,
+            format!("cannot connect ({})", root_cause(e)),
+        )
     } else {
-        e.to_string()
+        (RemoteErrorKind::StreamBroken, root_cause(e))
+    };
+    RemoteError::new(kind, detail).into()
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut source = e;
+    while let Some(next) = source.source() {
+        source = next;
     }
+    source.to_string()
 }
 
 fn body(model: &str, messages: &[ChatMessage], s: &Sampling) -> Value {
@@ -155,14 +256,20 @@ impl RemoteChat for OpenAiRemote {
         format!("{} @ {host}", self.endpoint.model)
     }
 
+    /// Returns once the first words came: a failure or an empty answer before then is an
+    /// error, so the router answers on the next tier down instead.
     fn chat(&self, messages: Vec<ChatMessage>, sampling: Sampling) -> BoxFuture<'_, Result<Generation, Error>> {
         Box::pin(async move {
             let arrived = Instant::now();
-            let request = self
-                .post("/chat/completions")
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body(&self.endpoint.model, &messages, &sampling).to_string());
+            let request = self.post_json("/chat/completions", &body(&self.endpoint.model, &messages, &sampling));
             let response = send(request).await?;
+            let mut reader = StreamReader::new(response, arrived);
+            let first = match reader.next_piece().await? {
+                Some(piece) => piece,
+                None => {
+                    return Err(RemoteError::new(RemoteErrorKind::EmptyAnswer, "").into());
+                }
+            };
             let (generation, events, mut cancel) = Generation::external();
             tokio::spawn(async move {
                 let _ = events.send(Event::Started {
@@ -170,8 +277,9 @@ impl RemoteChat for OpenAiRemote {
                     cached_tokens: 0,
                     dropped_messages: 0,
                 });
+                let _ = events.send(Event::Token(first));
                 let end = tokio::select! {
-                    end = read_stream(response, &events, arrived) => end,
+                    end = reader.rest(&events) => end,
                     _ = cancel.cancelled() => Err(Error::Cancelled),
                 };
                 let _ = events.send(match end {
@@ -184,61 +292,116 @@ impl RemoteChat for OpenAiRemote {
     }
 }
 
-/// Reads the server-sent events into tokens; returns the whole completion.
-async fn read_stream(
-    mut response: reqwest::Response,
-    events: &tokio::sync::mpsc::UnboundedSender<Event>,
+type Events = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<sse::Event, sse::SseError>> + Send>>;
+
+/// One streamed answer being read.
+struct StreamReader {
+    events: Events,
+    text: String,
+    finish: Option<FinishReason>,
+    usage: Usage,
     arrived: Instant,
-) -> Result<Completion, Error> {
-    let mut pending = Vec::<u8>::new();
-    let mut text = String::new();
-    let mut finish = FinishReason::Stop;
-    let mut usage = Usage::default();
-    let mut first_token: Option<Instant> = None;
-    loop {
-        let chunk = tokio::time::timeout(STALL_TIMEOUT, response.chunk())
-            .await
-            .map_err(|_| Error::Remote(format!("the answer stalled for {} s", STALL_TIMEOUT.as_secs())))?
-            .map_err(|e| Error::Remote(describe(&e)))?;
-        let Some(chunk) = chunk else { break };
-        pending.extend_from_slice(&chunk);
-        while let Some(at) = pending.windows(2).position(|w| w == b"\n\n") {
-            let block: Vec<u8> = pending.drain(..at + 2).collect();
-            for line in String::from_utf8_lossy(&block).lines() {
-                let Some(data) = line.strip_prefix("data:").map(str::trim) else {
-                    continue;
-                };
-                if data == "[DONE]" {
-                    return Ok(completion(text, finish, usage, arrived, first_token));
-                }
-                let value: Value =
-                    serde_json::from_str(data).map_err(|e| Error::Remote(format!("an unreadable event ({e})")))?;
-                if let Some(message) = value["error"]["message"].as_str() {
-                    return Err(Error::Remote(message.to_string()));
-                }
-                let choice = &value["choices"][0];
-                if let Some(piece) = choice["delta"]["content"].as_str().filter(|p| !p.is_empty()) {
-                    first_token.get_or_insert_with(Instant::now);
-                    text.push_str(piece);
-                    let _ = events.send(Event::Token(piece.to_string()));
-                }
-                match choice["finish_reason"].as_str() {
-                    Some("length") => finish = FinishReason::Length,
-                    Some(_) => finish = FinishReason::Stop,
-                    None => {}
-                }
-                if let Some(u) = value.get("usage").filter(|u| u.is_object()) {
-                    let count = |k: &str| u[k].as_u64().unwrap_or(0) as usize;
-                    usage.prompt_tokens = count("prompt_tokens");
-                    usage.generated_tokens = count("completion_tokens");
-                    usage.cached_tokens = u["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap_or(0) as usize;
-                    usage.prefilled_tokens = usage.prompt_tokens.saturating_sub(usage.cached_tokens);
-                }
-            }
+    first_token: Option<Instant>,
+    /// `[DONE]` came (or the stream ended after a finish reason).
+    ended: bool,
+}
+
+impl StreamReader {
+    fn new(response: reqwest::Response, arrived: Instant) -> Self {
+        Self {
+            events: Box::pin(sse::events(response)),
+            text: String::new(),
+            finish: None,
+            usage: Usage::default(),
+            arrived,
+            first_token: None,
+            ended: false,
         }
     }
-    // Some servers end the stream without `[DONE]`: what came is the answer.
-    Ok(completion(text, finish, usage, arrived, first_token))
+
+    /// The next piece of the answer; `None` at its end. A stream that stops before the
+    /// answer says it is finished (no `[DONE]`, no finish reason) is broken, not complete.
+    async fn next_piece(&mut self) -> Result<Option<String>, Error> {
+        use futures_util::StreamExt;
+        while !self.ended {
+            let event = tokio::time::timeout(STALL_TIMEOUT, self.events.next())
+                .await
+                .map_err(|_| {
+                    RemoteError::new(
+                        RemoteErrorKind::Timeout,
+                        format!("the answer stalled for {} s", STALL_TIMEOUT.as_secs()),
+                    )
+                })?;
+            let event = match event {
+                None if self.finish.is_some() => {
+                    self.ended = true;
+                    break;
+                }
+                None => {
+                    return Err(RemoteError::new(
+                        RemoteErrorKind::StreamBroken,
+                        "the stream ended before the answer did (no finish reason, no [DONE])",
+                    )
+                    .into())
+                }
+                Some(Err(sse::SseError::Transport(e))) => return Err(transport(&e)),
+                Some(Err(e)) => return Err(RemoteError::new(RemoteErrorKind::StreamBroken, e.to_string()).into()),
+                Some(Ok(event)) => event,
+            };
+            if let Some(piece) = self.read(&event.data)? {
+                return Ok(Some(piece));
+            }
+        }
+        Ok(None)
+    }
+
+    /// One event's data: the piece of answer it carries, if any.
+    fn read(&mut self, data: &str) -> Result<Option<String>, Error> {
+        let data = data.trim();
+        if data == "[DONE]" {
+            self.ended = true;
+            return Ok(None);
+        }
+        let value: Value = serde_json::from_str(data)
+            .map_err(|e| RemoteError::new(RemoteErrorKind::StreamBroken, format!("an unreadable event ({e})")))?;
+        if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+            let message = error["message"].as_str().or(error.as_str()).unwrap_or("an error event");
+            return Err(RemoteError::new(RemoteErrorKind::StreamBroken, message).into());
+        }
+        if let Some(u) = value.get("usage").filter(|u| u.is_object()) {
+            let count = |k: &str| u[k].as_u64().unwrap_or(0) as usize;
+            self.usage.prompt_tokens = count("prompt_tokens");
+            self.usage.generated_tokens = count("completion_tokens");
+            self.usage.cached_tokens = u["prompt_tokens_details"]["cached_tokens"].as_u64().unwrap_or(0) as usize;
+            self.usage.prefilled_tokens = self.usage.prompt_tokens.saturating_sub(self.usage.cached_tokens);
+        }
+        let choice = &value["choices"][0];
+        match choice["finish_reason"].as_str() {
+            Some("length") => self.finish = Some(FinishReason::Length),
+            Some(_) => self.finish = Some(FinishReason::Stop),
+            None => {}
+        }
+        let piece = choice["delta"]["content"].as_str().filter(|p| !p.is_empty());
+        Ok(piece.map(|piece| {
+            self.first_token.get_or_insert_with(Instant::now);
+            self.text.push_str(piece);
+            piece.to_string()
+        }))
+    }
+
+    /// The rest of the answer into `events`; the whole completion at the end.
+    async fn rest(mut self, events: &tokio::sync::mpsc::UnboundedSender<Event>) -> Result<Completion, Error> {
+        while let Some(piece) = self.next_piece().await? {
+            let _ = events.send(Event::Token(piece));
+        }
+        Ok(completion(
+            self.text,
+            self.finish.unwrap_or(FinishReason::Stop),
+            self.usage,
+            self.arrived,
+            self.first_token,
+        ))
+    }
 }
 
 fn completion(
@@ -266,6 +429,7 @@ fn completion(
         },
         usage,
         dropped_messages: 0,
+        logprobs: Vec::new(),
     }
 }
 

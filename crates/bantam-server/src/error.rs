@@ -92,6 +92,8 @@ impl From<Error> for ApiError {
             }
             Error::Grammar(_) | Error::Schema(_) => ApiError::param("response_format", e.to_string()),
             Error::InvalidRequest(_) => ApiError::invalid(e.to_string()),
+            // Only this request ended; the engine and every other request go on.
+            Error::GrammarDeadEnd => ApiError::internal(e.to_string()).with_code("grammar_dead_end"),
             Error::EngineStopped | Error::Unloaded => {
                 ApiError::unavailable(format!("{e}; the model is being switched or unloaded, try again"))
             }

@@ -6,6 +6,7 @@
 mod auth;
 mod body;
 mod error;
+mod logprobs;
 mod messages;
 mod routes;
 mod sampling;
@@ -68,6 +69,7 @@ pub fn router(state: ApiState, config: &ApiConfig) -> Result<Router, ServeError>
         .route("/v1/models/{id}", get(routes::models::one))
         .route("/v1/chat/completions", post(routes::chat::completions))
         .route("/v1/completions", post(routes::completions::completions))
+        .route("/v1/responses", post(routes::responses::create))
         .route("/v1/embeddings", post(routes::embeddings::embeddings))
         .route("/health", get(routes::health::health))
         .fallback(routes::not_found)

@@ -1,6 +1,7 @@
 //! OpenAI's sampling parameters as the engine's, checked against OpenAI's ranges.
 
-use bantam_core::engine::Sampling;
+use bantam_core::engine::{Sampling, MAX_TOP_LOGPROBS};
+use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::types::SamplingParams;
@@ -14,16 +15,44 @@ pub fn sampling(p: &SamplingParams, default_max: u32) -> Result<Sampling, ApiErr
             "only n=1 is supported; send the request again for another answer",
         ));
     }
-    if p.logprobs
-        .as_ref()
-        .is_some_and(|v| !matches!(v, serde_json::Value::Bool(false) | serde_json::Value::Null))
-    {
-        return Err(ApiError::param("logprobs", "logprobs are not supported"));
+    let top = MAX_TOP_LOGPROBS as u64;
+    let logprobs = match &p.logprobs {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => None,
+        // Chat: the chosen tokens', and `top_logprobs` alternatives.
+        Some(Value::Bool(true)) => Some(p.top_logprobs.map_or(0, u64::from)),
+        // Legacy completions: the number of alternatives.
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .ok_or_else(|| ApiError::param("logprobs", format!("logprobs must be an integer from 0 to {top}")))?,
+        ),
+        Some(_) => {
+            return Err(ApiError::param(
+                "logprobs",
+                "logprobs must be true, false or an integer",
+            ))
+        }
+    };
+    if p.top_logprobs.is_some_and(|n| n > 0) && logprobs.is_none() {
+        return Err(ApiError::param("top_logprobs", "top_logprobs needs logprobs: true"));
+    }
+    if let Some(n) = logprobs.filter(|&n| n > top) {
+        let param = if p.top_logprobs.is_some() {
+            "top_logprobs"
+        } else {
+            "logprobs"
+        };
+        return Err(ApiError::param(
+            param,
+            format!("{n} is more than {top} alternatives per token"),
+        ));
     }
     if p.logit_bias.as_ref().is_some_and(|b| !b.is_empty()) {
         return Err(ApiError::param("logit_bias", "logit_bias is not supported"));
     }
-    let mut s = Sampling::default();
+    let mut s = Sampling {
+        logprobs: logprobs.map(|n| n as usize),
+        ..Sampling::default()
+    };
     if let Some(t) = p.temperature {
         in_range("temperature", t, 0.0, 2.0)?;
         s.temperature = t;
@@ -89,6 +118,19 @@ mod tests {
         assert_eq!(s.seed, Some(u32::MAX));
         assert_eq!(s.stop, ["\n"]);
         assert_eq!(s.presence_penalty, 0.5);
+        assert_eq!(s.logprobs, None);
+        let chat = |top| SamplingParams {
+            logprobs: Some(serde_json::Value::Bool(true)),
+            top_logprobs: top,
+            ..Default::default()
+        };
+        assert_eq!(sampling(&chat(None), 9).unwrap().logprobs, Some(0));
+        assert_eq!(sampling(&chat(Some(20)), 9).unwrap().logprobs, Some(20));
+        let legacy = SamplingParams {
+            logprobs: Some(serde_json::json!(3)),
+            ..Default::default()
+        };
+        assert_eq!(sampling(&legacy, 9).unwrap().logprobs, Some(3));
         assert_eq!(
             sampling(&SamplingParams::default(), 16).expect("default").max_tokens,
             16
@@ -112,6 +154,15 @@ mod tests {
             },
             SamplingParams {
                 logprobs: Some(serde_json::Value::Bool(true)),
+                top_logprobs: Some(21),
+                ..Default::default()
+            },
+            SamplingParams {
+                top_logprobs: Some(2),
+                ..Default::default()
+            },
+            SamplingParams {
+                logprobs: Some(serde_json::json!(-1)),
                 ..Default::default()
             },
         ] {

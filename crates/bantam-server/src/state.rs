@@ -110,17 +110,19 @@ impl ApiState {
         if wanted.is_empty() || wanted == id || wanted == stem(&path) || wanted == file {
             return Ok((engine, id));
         }
+        // A name that is no model here is what clients hard-code ("gpt-4o-mini"): the
+        // loaded model answers, as llama-server and LM Studio do, and the response says
+        // which. A model that is here but not loaded was asked for on purpose: answering
+        // with another one would mislead.
         let local = self.local_models().await;
-        Err(if local.iter().any(|r| r.id == wanted) {
-            ApiError::model_not_found(format!(
+        if local.iter().any(|r| r.id == wanted) {
+            return Err(ApiError::model_not_found(format!(
                 "The model '{wanted}' is on this machine but not loaded; Bantam keeps one model in \
                  memory and is serving '{id}'. Switch models in Bantam's Models view."
-            ))
-        } else {
-            ApiError::model_not_found(format!(
-                "The model '{wanted}' does not exist here; GET /v1/models lists them (loaded: '{id}')."
-            ))
-        })
+            )));
+        }
+        tracing::debug!("model '{wanted}' is not on this machine; '{id}' answers");
+        Ok((engine, id))
     }
 }
 

@@ -7,8 +7,8 @@ use std::convert::Infallible;
 
 use axum::response::sse::{Event as Sse, KeepAlive};
 use axum::response::IntoResponse;
-use bantam_core::engine::{Completion, Event, Generation};
-use bantam_core::tools::CallStream;
+use bantam_core::engine::{Completion, Engine, Event, Generation, Request, TokenLogprob};
+use bantam_core::tools::{CallStream, Turn};
 use futures_util::stream;
 use serde_json::{json, Value};
 
@@ -32,6 +32,74 @@ pub enum Shape {
     Text,
 }
 
+/// How one response streams.
+pub struct Streaming<'a> {
+    pub shape: Shape,
+    /// The names callable: calls become `tool_calls` deltas.
+    pub tools: Option<&'a [&'a str]>,
+    pub include_usage: bool,
+    /// Text put before the answer (`echo` of legacy completions).
+    pub prefix: Option<String>,
+    /// The request asked for logprobs: chunks carry those of their tokens.
+    pub logprobs: bool,
+    /// Asked again for words when the calls only repeat answered ones.
+    pub retry: Option<Retry>,
+}
+
+/// The request for an answer in words (`routes::chat::words_instead`), with what it needs.
+pub struct Retry {
+    pub engine: Engine,
+    pub request: Request,
+    pub turns: Vec<Turn>,
+}
+
+impl Retry {
+    /// For a stream whose calls are held back in `calls`: when they only repeat answered
+    /// ones, the text that came before them and the answer in words, started (`slot` is
+    /// emptied: it is asked once).
+    pub fn start_if_repeated(
+        slot: &mut Option<Retry>,
+        calls: Option<&CallStream>,
+    ) -> Result<Option<(String, Generation)>, ApiError> {
+        let (Some(calls), Some(retry)) = (calls, slot.as_ref()) else {
+            return Ok(None);
+        };
+        let (parsed, rest) = calls.clone().finish();
+        if !bantam_core::tools::only_repeats(&parsed.calls, &retry.turns) {
+            return Ok(None);
+        }
+        let Some(retry) = slot.take() else { return Ok(None) };
+        Ok(Some((rest, retry.engine.submit(retry.request)?)))
+    }
+}
+
+/// A whole answer's text as content and calls; when the calls only repeat answered ones
+/// and there is a `retry`, the answer in words instead (both generations' counts in its
+/// usage).
+pub async fn settle(
+    engine: &Engine,
+    mut completion: Completion,
+    names: Option<&[&str]>,
+    retry: Option<Request>,
+    turns: &[Turn],
+) -> Result<(Completion, String, Vec<bantam_core::tools::ToolCall>), ApiError> {
+    let Some(names) = names else {
+        let text = completion.text.clone();
+        return Ok((completion, text, Vec::new()));
+    };
+    let parsed = bantam_core::tools::parse_calls(&completion.text, names);
+    match retry.filter(|_| bantam_core::tools::only_repeats(&parsed.calls, turns)) {
+        Some(retry) => {
+            let first = completion.usage.clone();
+            completion = engine.submit(retry)?.collect().await?;
+            completion.usage.add(&first);
+            let text = completion.text.clone();
+            Ok((completion, text, Vec::new()))
+        }
+        None => Ok((completion, parsed.content, parsed.calls)),
+    }
+}
+
 struct State {
     generation: Generation,
     first: Option<Event>,
@@ -40,32 +108,35 @@ struct State {
     meta: Meta,
     shape: Shape,
     include_usage: bool,
-    /// Text put before the answer (`echo` of legacy completions).
     prefix: Option<String>,
+    logprobs: bool,
+    retry: Option<Retry>,
+    /// Counts of a first generation whose calls were dropped as repeats.
+    earlier: Option<bantam_core::engine::Usage>,
+    /// Logprobs of tokens no chunk carried yet (tool-call text is held back until parsed).
+    unsent: Vec<TokenLogprob>,
+    /// Bytes of text sent so far (legacy logprobs' `text_offset`).
+    offset: usize,
     done: bool,
 }
 
 /// The SSE response. `first` is the event the handler already took (it waited for the
-/// start so a request that fails at once gets an HTTP error, not a stream); `tools` (the
-/// names callable) turns calls into `tool_calls` deltas.
-pub fn respond(
-    generation: Generation,
-    first: Option<Event>,
-    meta: Meta,
-    shape: Shape,
-    tools: Option<&[&str]>,
-    include_usage: bool,
-    prefix: Option<String>,
-) -> impl IntoResponse {
+/// start so a request that fails at once gets an HTTP error, not a stream).
+pub fn respond(generation: Generation, first: Option<Event>, meta: Meta, how: Streaming<'_>) -> impl IntoResponse {
     let state = State {
         generation,
         first,
         pending: VecDeque::new(),
-        calls: tools.map(CallStream::new),
+        calls: how.tools.map(CallStream::new),
         meta,
-        shape,
-        include_usage,
-        prefix,
+        shape: how.shape,
+        include_usage: how.include_usage,
+        prefix: how.prefix,
+        logprobs: how.logprobs,
+        retry: how.retry,
+        earlier: None,
+        unsent: Vec::new(),
+        offset: 0,
         done: false,
     };
     let events = stream::unfold(state, |mut s| async move {
@@ -81,6 +152,8 @@ pub fn respond(
                 None => s.generation.next().await,
             };
             match event {
+                // The retry's start: the stream has begun already.
+                Some(Event::Started { .. }) if s.earlier.is_some() => {}
                 Some(Event::Started { .. }) => {
                     let prefix = s.prefix.take().unwrap_or_default();
                     if s.shape == Shape::Chat {
@@ -89,6 +162,7 @@ pub fn respond(
                         s.push_text(&prefix, None);
                     }
                 }
+                Some(Event::Logprobs(l)) => s.unsent.extend(l),
                 Some(Event::Token(piece)) => {
                     let out = match s.calls.as_mut() {
                         Some(calls) => calls.push(&piece),
@@ -98,16 +172,22 @@ pub fn respond(
                         s.push_content(&out);
                     }
                 }
-                Some(Event::Done(completion)) => {
+                Some(Event::Done(mut completion)) => {
+                    match s.retry_on_repeat(&completion) {
+                        Ok(true) => continue,
+                        Ok(false) => {}
+                        Err(e) => {
+                            s.fail(e);
+                            continue;
+                        }
+                    }
+                    if let Some(earlier) = &s.earlier {
+                        completion.usage.add(earlier);
+                    }
                     s.finish(&completion);
                     s.done = true;
                 }
-                Some(Event::Failed(e)) => {
-                    let body = ApiError::from(e).body();
-                    s.pending.push_back(Sse::default().data(body.to_string()));
-                    s.pending.push_back(Sse::default().data("[DONE]"));
-                    s.done = true;
-                }
+                Some(Event::Failed(e)) => s.fail(e.into()),
                 None => s.done = true,
             }
         }
@@ -116,6 +196,27 @@ pub fn respond(
 }
 
 impl State {
+    fn fail(&mut self, e: ApiError) {
+        self.pending.push_back(Sse::default().data(e.body().to_string()));
+        self.pending.push_back(Sse::default().data("[DONE]"));
+        self.done = true;
+    }
+
+    /// When the calls held back only repeat answered ones: their text is dropped and the
+    /// answer in words streams on from the retry. Returns whether it did.
+    fn retry_on_repeat(&mut self, completion: &Completion) -> Result<bool, ApiError> {
+        let Some((rest, generation)) = Retry::start_if_repeated(&mut self.retry, self.calls.as_ref())? else {
+            return Ok(false);
+        };
+        if !rest.is_empty() {
+            self.push_content(&rest);
+        }
+        self.calls = None;
+        self.earlier = Some(completion.usage.clone());
+        self.generation = generation;
+        Ok(true)
+    }
+
     fn chunk(&self, choices: Value) -> Value {
         let object = match self.shape {
             Shape::Chat => "chat.completion.chunk",
@@ -139,13 +240,28 @@ impl State {
         self.pending.push_back(Sse::default().data(chunk.to_string()));
     }
 
+    /// The logprobs of the tokens not carried yet, in this stream's shape.
+    fn take_logprobs(&mut self) -> Value {
+        if !self.logprobs {
+            return Value::Null;
+        }
+        let tokens = std::mem::take(&mut self.unsent);
+        match self.shape {
+            Shape::Chat => crate::logprobs::chat(&tokens),
+            Shape::Text => crate::logprobs::legacy(&tokens, self.offset),
+        }
+    }
+
     fn push_delta(&mut self, delta: Value, finish: Option<&str>) {
-        let chunk = self.chunk(json!([{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]));
+        let logprobs = self.take_logprobs();
+        let chunk = self.chunk(json!([{"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}]));
         self.push(chunk);
     }
 
     fn push_text(&mut self, text: &str, finish: Option<&str>) {
-        let chunk = self.chunk(json!([{"index": 0, "text": text, "logprobs": null, "finish_reason": finish}]));
+        let logprobs = self.take_logprobs();
+        self.offset += text.len();
+        let chunk = self.chunk(json!([{"index": 0, "text": text, "logprobs": logprobs, "finish_reason": finish}]));
         self.push(chunk);
     }
 

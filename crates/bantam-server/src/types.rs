@@ -34,7 +34,10 @@ pub struct SamplingParams {
     pub presence_penalty: Option<f32>,
     pub frequency_penalty: Option<f32>,
     pub n: Option<u32>,
+    /// Chat: `true` or `false`; legacy completions: how many alternatives per token.
     pub logprobs: Option<Value>,
+    /// Chat: alternatives per token (with `logprobs: true`).
+    pub top_logprobs: Option<u32>,
     pub logit_bias: Option<serde_json::Map<String, Value>>,
     /// llama-server's extension: keep generating past end-of-text, to `max_tokens`
     /// (benchmarks that must do the same work on every server).

@@ -117,6 +117,8 @@ async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<Chat
                     model: model.clone(),
                 },
                 Event::Token(text) => ChatEvent::Token { text },
+                // The app never asks for them.
+                Event::Logprobs(_) => continue,
                 Event::Done(c) => ChatEvent::Done {
                     text: c.text,
                     finish_reason: c.finish_reason.as_str().into(),

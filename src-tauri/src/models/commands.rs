@@ -1,5 +1,5 @@
 //! The Models view: what fits this machine, downloads (queued, paused, resumed), imports,
-//! switching the model in use, and a model per task.
+//! switching the model in use (the tiers: `crate::tiers`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,7 +43,6 @@ pub async fn models_overview(service: State<'_, Arc<Service>>) -> AppResult<Mode
         budget,
         models,
         downloads: service.downloads().await?.list().await?,
-        tasks: service.store.task_models().await?,
         current,
     })
 }
@@ -87,12 +86,6 @@ pub async fn model_select(service: State<'_, Arc<Service>>, path: PathBuf) -> Ap
     service.library().set_default(&path).await?;
     service.clear_override();
     service.start_loading().await
-}
-
-/// Picks the model for one task (`None`: the default model).
-#[tauri::command]
-pub async fn model_task_set(service: State<'_, Arc<Service>>, task: String, path: Option<PathBuf>) -> AppResult<()> {
-    Ok(service.library().set_for_task(&task, path.as_deref()).await?)
 }
 
 /// Deletes a downloaded catalogue model's file (never the one in use, never a file

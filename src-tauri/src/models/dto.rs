@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use bantam_core::hardware::Hardware;
 use bantam_core::models::fit::Budget;
 use bantam_core::models::ModelListing;
-use bantam_core::store::settings::TaskModels;
 use bantam_fetch::DownloadUpdate;
 use serde::Serialize;
 use ts_rs::TS;
@@ -16,7 +15,6 @@ pub struct ModelsOverview {
     pub budget: Budget,
     pub models: Vec<ModelListing>,
     pub downloads: Vec<DownloadUpdate>,
-    pub tasks: TaskModels,
     /// The model the engine loads now.
     pub current: Option<PathBuf>,
 }

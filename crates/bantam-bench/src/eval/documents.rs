@@ -116,6 +116,7 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<DocReport> {
     let mut results = Vec::new();
     let mut todo = labels.into_iter().zip(paths).collect::<Vec<_>>().into_iter();
     let total = todo.len();
+    let mut progress = crate::progress::Counter::new("documents", total);
     loop {
         while running.len() < 2 {
             let Some((label, path)) = todo.next() else { break };
@@ -124,9 +125,9 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<DocReport> {
         }
         let Some(done) = running.join_next().await else { break };
         results.push(done?);
-        eprint!("\r{} of {total} documents", results.len());
+        progress.set(results.len());
     }
-    eprintln!();
+    drop(progress);
     let seconds = started.elapsed().as_secs_f64();
     results.sort_by(|a, b| a.file.cmp(&b.file));
     let report = score(results);

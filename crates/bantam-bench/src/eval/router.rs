@@ -144,6 +144,7 @@ fn right(item: &Item, answer: &serde_json::Value) -> bool {
 async fn answer_all(engine: &Engine, items: &[Item], label: &str) -> Vec<bool> {
     let total = items.len();
     let mut out = Vec::with_capacity(total);
+    let mut progress = crate::progress::Counter::new(format!("answered ({label})"), total);
     for (i, item) in items.iter().enumerate() {
         let (text, schema) = ask(item);
         let request = Request::chat(vec![ChatMessage::user(text)]).with_sampling(Sampling {
@@ -157,9 +158,8 @@ async fn answer_all(engine: &Engine, items: &[Item], label: &str) -> Vec<bool> {
             Err(_) => false,
         };
         out.push(ok);
-        eprint!("\r{label}: {} of {total} answered", i + 1);
+        progress.set(i + 1);
     }
-    eprintln!();
     out
 }
 
@@ -174,6 +174,7 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<RouterReport> {
     let small = Engine::start(config(&o.small)).await?;
     let small_model = small.info().name.clone();
     let mut decisions = Vec::with_capacity(items.len());
+    let mut progress = crate::progress::Counter::new("decided (router)", items.len());
     for (i, item) in items.iter().enumerate() {
         let (text, _) = ask(item);
         let decided = match assess(&small, &text).await? {
@@ -181,9 +182,9 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<RouterReport> {
             Assessment::Judged { judgement, ms } => (judgement.bigger_score(), false, ms),
         };
         decisions.push(decided);
-        eprint!("\rrouter: {} of {} decided", i + 1, items.len());
+        progress.set(i + 1);
     }
-    eprintln!();
+    drop(progress);
     let small_right = answer_all(&small, &items, "small").await;
     small.shutdown(std::time::Duration::from_secs(1)).await;
     drop(small);

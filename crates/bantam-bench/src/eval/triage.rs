@@ -75,6 +75,7 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<EvalReport> {
         }
     } else {
         let engine = Engine::start(setup.config(2)).await?;
+        let mut progress = crate::progress::Counter::new("triaged", total);
         let service = TriageService::with_options(engine, store, options);
         service
             .triage(labeled.iter().map(|(_, m)| m.clone()).collect(), false, |outcome| {
@@ -82,10 +83,10 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<EvalReport> {
                     Ok(t) => records.push((t.key, t.record)),
                     Err(_) => failed += 1,
                 }
-                eprint!("\r{} of {total} triaged", records.len() + failed);
+                progress.set(records.len() + failed);
             })
             .await?;
-        eprintln!();
+        drop(progress);
     }
     let seconds = started.elapsed().as_secs_f64();
     let pairs: Vec<_> = labeled

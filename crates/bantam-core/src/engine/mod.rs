@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-pub use sampler::{argmax, json_schema_grammar, TokenSampler};
+pub use sampler::{argmax, json_schema_grammar, logprobs, TokenSampler};
 pub use types::*;
 pub use worker::Tokenizer;
 
@@ -87,6 +87,10 @@ pub struct ModelInfo {
     pub threads: usize,
     pub gpu_layers: u32,
     pub has_chat_template: bool,
+    /// The GGUF's own Jinja template, where it writes Hermes tool calls (none when a
+    /// template is configured by name): tool turns are rendered with it.
+    #[serde(skip)]
+    pub tool_template: Option<crate::tools::ChatTemplate>,
 }
 
 /// Counts for the tray and status line.
@@ -264,6 +268,11 @@ impl Engine {
     /// get `grace` to finish and are then ended as cancelled (their text so far kept).
     /// Resolves once the model's memory is freed, even while other handles still exist
     /// (they then get [`Error::EngineStopped`]).
+    /// Whether both handles are the same loaded engine.
+    pub fn same_as(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     pub async fn shutdown(&self, grace: std::time::Duration) {
         let _ = self.inner.tx.send(Command::Shutdown { grace });
         let thread = self.inner.thread.lock().ok().and_then(|mut t| t.take());

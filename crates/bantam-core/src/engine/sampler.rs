@@ -61,6 +61,37 @@ pub fn argmax(logits: &[f32]) -> i32 {
     logits.iter().position(|&l| l == max).unwrap_or(0) as i32
 }
 
+/// The log-probability of `chosen` and the `top` most likely tokens with theirs (best
+/// first, the lower id on ties), from one position's raw logits: a log-softmax, so they
+/// are the model's own probabilities, whatever sampling then did.
+pub fn logprobs(logits: &[f32], chosen: i32, top: usize) -> (f32, Vec<(i32, f32)>) {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        return (f32::NEG_INFINITY, Vec::new());
+    }
+    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+    let norm = max + sum.ln() as f32;
+    let at = |i: i32| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| logits.get(i))
+            .map_or(f32::NEG_INFINITY, |l| l - norm)
+    };
+    // A short sorted list beats sorting the vocabulary: `top` is at most 20.
+    let mut best: Vec<(i32, f32)> = Vec::with_capacity(top + 1);
+    if top > 0 {
+        for (i, &l) in (0..).zip(logits) {
+            if best.len() == top && best.last().is_some_and(|&(_, b)| l <= b) {
+                continue;
+            }
+            let pos = best.partition_point(|&(_, b)| b >= l);
+            best.insert(pos, (i, l));
+            best.truncate(top);
+        }
+    }
+    (at(chosen), best.into_iter().map(|(i, l)| (i, l - norm)).collect())
+}
+
 /// One request's sampling: an optional grammar beside the rest of the chain.
 ///
 /// The grammar is checked against the token the chain picks first and only applied to
@@ -69,12 +100,26 @@ pub fn argmax(logits: &[f32]) -> i32 {
 /// forward pass on small models (see docs/performance.md); a JSON answer is mostly
 /// tokens the grammar allows. For greedy decoding the result is exactly the
 /// grammar-first one; for sampling it draws from the same renormalised distribution.
+///
+/// A token only enters the grammar once the grammar took it: llama.cpp aborts the whole
+/// process (`GGML_ASSERT(!stacks.empty())`) on the next step when a grammar was fed a
+/// token it cannot take, which a lazy grammar does when the token that completes its
+/// trigger carries text the grammar refuses (`<tool_call>` and a blank line). So every
+/// accept is checked; a lazy grammar is kept as it was before each token and a refused
+/// token is put back and another picked; a grammar with no token left to take ends the
+/// request with [`Error::GrammarDeadEnd`] and the engine goes on.
 pub struct TokenSampler {
     grammar: Option<LlamaSampler>,
+    /// Lazy grammars take text unchecked until their trigger, so each token may be refused.
+    lazy: bool,
     /// `None`: a plain argmax over the logits (greedy, no penalty), skipping the copy of
     /// the vocabulary into a candidate array that the sampler chain makes per token.
     chain: Option<LlamaSampler>,
 }
+
+/// Tokens a lazy grammar may refuse in one step before the request is given up: each
+/// one completes a trigger with text the grammar cannot take, and there are few of those.
+const MAX_REFUSED: usize = 32;
 
 impl TokenSampler {
     pub(crate) fn new(model: &LlamaModel, sampling: &Sampling, constraint: Option<&Constraint>) -> Result<Self> {
@@ -95,6 +140,7 @@ impl TokenSampler {
             }
             None => None,
         };
+        let lazy = matches!(constraint, Some(Constraint::Lazy { .. }));
         let penalty =
             (sampling.repeat_penalty != 1.0 || sampling.presence_penalty != 0.0 || sampling.frequency_penalty != 0.0)
                 && sampling.repeat_last_n != 0;
@@ -128,43 +174,84 @@ impl TokenSampler {
             }
             Some(LlamaSampler::chain_simple(chain))
         };
-        Ok(Self { grammar, chain })
+        Ok(Self { grammar, lazy, chain })
     }
 
     /// Picks the next token from one position's logits (one per vocabulary entry) and
-    /// records it.
-    pub fn sample(&mut self, logits: &[f32]) -> LlamaToken {
-        let first = match self.chain.as_mut() {
-            None => LlamaToken(argmax(logits)),
-            Some(chain) => pick(chain, candidates(logits)),
-        };
-        let mut token = first;
-        if let Some(grammar) = self.grammar.as_mut() {
-            if !allows(grammar, first, logits) {
-                let mut all = candidates(logits);
-                grammar.apply(&mut all);
-                token = match self.chain.as_mut() {
-                    None => best(&all),
-                    Some(chain) => pick(chain, all),
-                };
+    /// records it. Fails only when the grammar allows no token at all.
+    pub fn sample(&mut self, logits: &[f32]) -> Result<LlamaToken> {
+        let mut refused: Vec<LlamaToken> = Vec::new();
+        loop {
+            let token = self.pick(logits, &refused)?;
+            if let Some(grammar) = self.grammar.as_mut() {
+                let before = self.lazy.then(|| grammar.clone());
+                if grammar.try_accept(token).is_err() {
+                    match before {
+                        Some(before) if refused.len() < MAX_REFUSED => {
+                            *grammar = before;
+                            refused.push(token);
+                            continue;
+                        }
+                        _ => {
+                            // The grammar's state is gone: it must not be used again.
+                            self.grammar = None;
+                            return Err(Error::GrammarDeadEnd);
+                        }
+                    }
+                }
             }
-            grammar.accept(token);
+            if let Some(chain) = self.chain.as_mut() {
+                chain.accept(token);
+            }
+            return Ok(token);
         }
-        if let Some(chain) = self.chain.as_mut() {
-            chain.accept(token);
+    }
+
+    /// The chain's choice, within what the grammar allows, never one of `refused`.
+    fn pick(&mut self, logits: &[f32], refused: &[LlamaToken]) -> Result<LlamaToken> {
+        let first = if refused.is_empty() {
+            Some(match self.chain.as_mut() {
+                None => LlamaToken(argmax(logits)),
+                Some(chain) => pick(chain, candidates(logits, refused)),
+            })
+        } else {
+            None
+        };
+        let Some(grammar) = self.grammar.as_mut() else {
+            return match first {
+                Some(token) => Ok(token),
+                None => Ok(best(&candidates(logits, refused))),
+            };
+        };
+        if let Some(first) = first.filter(|&t| allows(grammar, t, logits)) {
+            return Ok(first);
         }
-        token
+        let mut all = candidates(logits, refused);
+        grammar.apply(&mut all);
+        // Nothing finite left: the chain would draw from nothing, and llama.cpp aborts on
+        // whatever it drew.
+        if !all.data.iter().any(|d| d.logit().is_finite()) {
+            return Err(Error::GrammarDeadEnd);
+        }
+        Ok(match self.chain.as_mut() {
+            None => best(&all),
+            Some(chain) => pick(chain, all),
+        })
     }
 }
 
-fn candidates(logits: &[f32]) -> LlamaTokenDataArray {
-    LlamaTokenDataArray::new(
-        (0..)
-            .zip(logits)
-            .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i), l, 0.0))
-            .collect(),
-        false,
-    )
+/// Every token with its logit; `refused` ones at -inf.
+fn candidates(logits: &[f32], refused: &[LlamaToken]) -> LlamaTokenDataArray {
+    let mut data: Vec<LlamaTokenData> = (0..)
+        .zip(logits)
+        .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i), l, 0.0))
+        .collect();
+    for t in refused {
+        if let Some(d) = usize::try_from(t.0).ok().and_then(|i| data.get_mut(i)) {
+            d.set_logit(f32::NEG_INFINITY);
+        }
+    }
+    LlamaTokenDataArray::new(data, false)
 }
 
 /// Whether the grammar lets `token` come next (it sets a rejected candidate to -inf).
@@ -208,6 +295,22 @@ mod tests {
         let space: Vec<&str> = grammar.lines().filter(|l| l.starts_with("space ::=")).collect();
         assert_eq!(space, [r#"space ::= | " ""#], "{grammar}");
         assert!(grammar.lines().any(|l| l.starts_with("root ::=")));
+    }
+
+    #[test]
+    fn logprobs_are_a_log_softmax_with_the_best_first() {
+        let (chosen, top) = super::logprobs(&[0.0, 2.0, 1.0, 2.0], 2, 3);
+        let z = (1.0f32 + 2.0 * 2f32.exp() + 1f32.exp()).ln();
+        assert!((chosen - (1.0 - z)).abs() < 1e-5, "{chosen}");
+        assert_eq!(
+            top.iter().map(|t| t.0).collect::<Vec<_>>(),
+            [1, 3, 2],
+            "ties: lower id first"
+        );
+        let total: f32 = [0.0f32, 2.0, 1.0, 2.0].iter().map(|l| (l - z).exp()).sum();
+        assert!((total - 1.0).abs() < 1e-5);
+        assert!(super::logprobs(&[1.0, 2.0], 0, 0).1.is_empty());
+        assert_eq!(super::logprobs(&[f32::NEG_INFINITY; 3], 0, 2).0, f32::NEG_INFINITY);
     }
 
     #[test]

@@ -88,7 +88,13 @@ pub struct Sampling {
     /// format needs (`<tool_call>` is one in Qwen2.5's vocabulary). End-of-generation
     /// tokens still end the answer.
     pub render_special: bool,
+    /// Report each generated token's log-probability and this many of the most likely
+    /// alternatives at its position (0 to [`MAX_TOP_LOGPROBS`]); `None` computes nothing.
+    pub logprobs: Option<usize>,
 }
+
+/// The most alternatives per position a request may ask for (OpenAI's limit).
+pub const MAX_TOP_LOGPROBS: usize = 20;
 
 impl Default for Sampling {
     fn default() -> Self {
@@ -106,6 +112,7 @@ impl Default for Sampling {
             stop: Vec::new(),
             ignore_eos: false,
             render_special: false,
+            logprobs: None,
         }
     }
 }
@@ -176,7 +183,7 @@ impl Request {
         Self::new(Input::Prompt(text.into()))
     }
 
-    fn new(input: Input) -> Self {
+    pub fn new(input: Input) -> Self {
         Self {
             input,
             sampling: Sampling::default(),
@@ -248,6 +255,16 @@ pub struct Usage {
     pub generated_tokens: usize,
 }
 
+impl Usage {
+    /// Two generations' counts together (a request answered in two steps).
+    pub fn add(&mut self, other: &Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.cached_tokens += other.cached_tokens;
+        self.prefilled_tokens += other.prefilled_tokens;
+        self.generated_tokens += other.generated_tokens;
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
     /// Time spent waiting for a free slot.
@@ -271,10 +288,31 @@ pub struct Completion {
     /// For chats with `Overflow::DropOldest`: how many of the oldest messages (after the
     /// system prompt) were left out to fit the context.
     pub dropped_messages: usize,
+    /// Each generated token's log-probability, when the request asked for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logprobs: Vec<TokenLogprob>,
+}
+
+/// One token as the model saw it: its text (control tokens as their text; bytes of a
+/// character split across tokens as they are) and its natural-log probability under the
+/// model's own distribution at that position (before temperature, penalties or grammar).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenChoice {
+    pub token: String,
+    pub bytes: Vec<u8>,
+    pub logprob: f32,
+}
+
+/// A generated token and the most likely alternatives at its position, best first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenLogprob {
+    pub chosen: TokenChoice,
+    pub top: Vec<TokenChoice>,
 }
 
 /// Streamed back for one request, in order: `Started`, any number of `Token`s, then
-/// `Done` — or a single `Failed`.
+/// `Done` — or a single `Failed`. With `Sampling::logprobs`, a `Logprobs` comes right
+/// before each `Token` with the tokens whose text that piece carries.
 #[derive(Debug)]
 pub enum Event {
     Started {
@@ -282,6 +320,7 @@ pub enum Event {
         cached_tokens: usize,
         dropped_messages: usize,
     },
+    Logprobs(Vec<TokenLogprob>),
     Token(String),
     Done(Completion),
     Failed(Error),

@@ -151,8 +151,20 @@ fn load_model(
         threads,
         gpu_layers: gpu_layers.min(model.n_layer() + 1),
         has_chat_template: config.chat_template.is_some() || model.chat_template(None).is_ok(),
+        tool_template: tool_template(&model, config),
     };
     Ok((model, info))
+}
+
+/// The model's own template for tool turns, unless another one was configured.
+fn tool_template(model: &LlamaModel, config: &super::EngineConfig) -> Option<crate::tools::ChatTemplate> {
+    if config.chat_template.is_some() {
+        return None;
+    }
+    let source = model.chat_template(None).ok()?.to_string().ok()?;
+    let vocab = model.vocab();
+    let text = |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
+    crate::tools::ChatTemplate::hermes(&source, &text(vocab.bos()), &text(vocab.eos()))
 }
 
 /// Header check plus a vocabulary-only load by llama.cpp: catches unknown architectures
@@ -318,6 +330,11 @@ struct Active {
     max_tokens: usize,
     ignore_eos: bool,
     render_special: bool,
+    /// Alternatives per position, when logprobs were asked for.
+    logprobs: Option<usize>,
+    /// Logprobs of tokens whose text has not been sent yet.
+    unsent_logprobs: Vec<TokenLogprob>,
+    all_logprobs: Vec<TokenLogprob>,
     stop: Vec<String>,
     generated: usize,
     utf8: Utf8Buffer,
@@ -429,6 +446,7 @@ impl Worker<'_> {
                             usage: Usage::default(),
                             timings: Timings::default(),
                             dropped_messages: p.dropped_messages,
+                            logprobs: Vec::new(),
                         }));
                     }
                 } else if let Some(i) = self
@@ -512,6 +530,11 @@ impl Worker<'_> {
         if sampling.max_tokens == 0 {
             return Err(Error::InvalidRequest("max_tokens must be at least 1".into()));
         }
+        if let Some(top) = sampling.logprobs.filter(|&n| n > MAX_TOP_LOGPROBS) {
+            return Err(Error::InvalidRequest(format!(
+                "at most {MAX_TOP_LOGPROBS} alternatives per token can be reported, not {top}"
+            )));
+        }
         // Room kept for the answer when deciding whether a prompt fits.
         let answer_room = sampling.max_tokens.min(self.n_ctx / 4).max(1);
         let (tokens, dropped) = match input {
@@ -523,6 +546,11 @@ impl Worker<'_> {
             }
             Input::Chat(messages) => self.chat_tokens(&messages, answer_room, overflow)?,
         };
+        // A slot needs at least one token to take logits from (and admission keeps the
+        // last prompt token out of the cached prefix).
+        if tokens.is_empty() {
+            return Err(Error::InvalidRequest("the prompt has no tokens".into()));
+        }
         if tokens.len() + answer_room > self.n_ctx {
             return Err(Error::ContextOverflow {
                 prompt_tokens: tokens.len(),
@@ -655,6 +683,9 @@ impl Worker<'_> {
                 max_tokens: p.sampling.max_tokens,
                 ignore_eos: p.sampling.ignore_eos,
                 render_special: p.sampling.render_special,
+                logprobs: p.sampling.logprobs,
+                unsent_logprobs: Vec::new(),
+                all_logprobs: Vec::new(),
                 stop: p.sampling.stop,
                 generated: 0,
                 utf8: Utf8Buffer::default(),
@@ -788,7 +819,34 @@ impl Worker<'_> {
         let n_ctx = self.n_ctx;
         let slot = &mut self.slots[i];
         let Some(active) = slot.active.as_mut() else { return };
-        let token = active.sampler.sample(self.ctx.get_logits_ith(at));
+        let logits = self.ctx.get_logits_ith(at);
+        let token = match active.sampler.sample(logits) {
+            Ok(token) => token,
+            Err(e) => {
+                self.fail(i, e);
+                return;
+            }
+        };
+        if let Some(top) = active.logprobs.filter(|_| !self.model.vocab().is_eog(token)) {
+            let (chosen, alternatives) = super::sampler::logprobs(logits, token.0, top);
+            let choice = |t: LlamaToken, logprob: f32| {
+                let bytes = self.model.vocab().token_to_piece(t, active.render_special, None);
+                TokenChoice {
+                    token: String::from_utf8_lossy(&bytes).into_owned(),
+                    bytes,
+                    logprob,
+                }
+            };
+            let entry = TokenLogprob {
+                chosen: choice(token, chosen),
+                top: alternatives
+                    .into_iter()
+                    .map(|(t, l)| choice(LlamaToken(t), l))
+                    .collect(),
+            };
+            active.unsent_logprobs.push(entry.clone());
+            active.all_logprobs.push(entry);
+        }
         let now = Instant::now();
         if active.first_token.is_none() {
             active.first_token = Some(now);
@@ -811,6 +869,11 @@ impl Worker<'_> {
         if safe > active.sent {
             let delta = active.text[active.sent..safe].to_string();
             active.sent = safe;
+            if !active.unsent_logprobs.is_empty() {
+                let _ = active
+                    .events
+                    .send(Event::Logprobs(std::mem::take(&mut active.unsent_logprobs)));
+            }
             if active.events.send(Event::Token(delta)).is_err() {
                 // Nobody is listening any more: free the slot.
                 self.finish(i, FinishReason::Cancelled);
@@ -834,6 +897,9 @@ impl Worker<'_> {
         // A slot cancelled mid-prefill keeps only what was decoded: `cache` already says so.
         let text = active.text;
         if reason != FinishReason::StopString && text.len() > active.sent {
+            if !active.unsent_logprobs.is_empty() {
+                let _ = active.events.send(Event::Logprobs(active.unsent_logprobs));
+            }
             let _ = active.events.send(Event::Token(text[active.sent..].to_string()));
         }
         let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_secs_f64() * 1000.0;
@@ -866,7 +932,18 @@ impl Worker<'_> {
             },
             timings,
             dropped_messages: active.dropped_messages,
+            logprobs: active.all_logprobs,
         }));
+    }
+
+    /// Ends one request with an error; the slot's cache stays valid, the others go on.
+    fn fail(&mut self, i: usize, e: Error) {
+        let Some(active) = self.slots[i].active.take() else {
+            return;
+        };
+        self.slots[i].last_used = self.tick;
+        self.publish_counts();
+        let _ = active.events.send(Event::Failed(e));
     }
 
     /// After a failed decode the KV cache state is unknown: fail every active request and

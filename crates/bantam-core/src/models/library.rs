@@ -1,5 +1,5 @@
 //! The model library: the models on this machine and which one is used. Importing a file
-//! (checked by llama.cpp first), making one the default or a task's model, deleting a
+//! (checked by llama.cpp first), making one the default, deleting a
 //! downloaded one (never the one in use, never a file outside the models folder), and the
 //! Models view's listing. The CLI and the app both go through it.
 
@@ -13,7 +13,7 @@ use super::gguf::ModelFileInfo;
 use crate::engine::inspect_model;
 use crate::error::{Error, Result};
 use crate::hardware::Hardware;
-use crate::store::settings::{keys, TaskModels};
+use crate::store::settings::keys;
 use crate::store::{ImportedModel, Store};
 use crate::units::human_params;
 
@@ -95,21 +95,6 @@ impl ModelLibrary {
         let imported = self.import(path).await?;
         self.store.set_setting(keys::DEFAULT_MODEL, &imported.0.path()).await?;
         Ok(imported)
-    }
-
-    /// The model for one task (`None`: the default model).
-    pub async fn set_for_task(&self, task: &str, path: Option<&Path>) -> Result<()> {
-        let mut tasks = self.store.task_models().await?;
-        let path = match path {
-            Some(p) => Some(self.import(p).await?.0.path()),
-            None => None,
-        };
-        let slot = tasks.slot(task).ok_or_else(|| Error::UnknownTask {
-            task: task.to_string(),
-            known: TaskModels::TASKS.join(", "),
-        })?;
-        *slot = path;
-        self.store.set_setting(keys::TASK_MODELS, &tasks).await
     }
 
     /// A catalogue id (its file must be downloaded) or a path to a GGUF file.

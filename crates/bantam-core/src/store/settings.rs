@@ -12,39 +12,10 @@ pub mod keys {
     pub const DEFAULT_MODEL: &str = "default_model";
     /// The desktop app's preferences ([`super::AppSettings`]).
     pub const APP: &str = "app";
-    /// A model per task ([`super::TaskModels`]), for the router.
-    pub const TASK_MODELS: &str = "task_models";
     /// Triage categories and rules (`tasks::triage::TriageOptions`).
     pub const TRIAGE: &str = "triage";
     /// The workhorse model and the remote endpoint (`tiers::TierSettings`).
     pub const TIERS: &str = "tiers";
-}
-
-/// Which model each kind of work should use; `None` means the default model. The router
-/// reads this; today the resident engine serves every task with the default model.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct TaskModels {
-    pub chat: Option<std::path::PathBuf>,
-    pub documents: Option<std::path::PathBuf>,
-    pub triage: Option<std::path::PathBuf>,
-    pub redaction: Option<std::path::PathBuf>,
-}
-
-impl TaskModels {
-    pub const TASKS: [&'static str; 4] = ["chat", "documents", "triage", "redaction"];
-
-    /// The slot for a task name, or `None` for an unknown task.
-    pub fn slot(&mut self, task: &str) -> Option<&mut Option<std::path::PathBuf>> {
-        match task {
-            "chat" => Some(&mut self.chat),
-            "documents" => Some(&mut self.documents),
-            "triage" => Some(&mut self.triage),
-            "redaction" => Some(&mut self.redaction),
-            _ => None,
-        }
-    }
 }
 
 /// Preferences of the desktop app. Stored as one JSON object; a field missing from an
@@ -94,10 +65,6 @@ impl Default for AppSettings {
 impl Store {
     pub async fn app_settings(&self) -> Result<AppSettings> {
         Ok(self.get_setting(keys::APP).await?.unwrap_or_default())
-    }
-
-    pub async fn task_models(&self) -> Result<TaskModels> {
-        Ok(self.get_setting(keys::TASK_MODELS).await?.unwrap_or_default())
     }
 
     pub async fn get_setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {

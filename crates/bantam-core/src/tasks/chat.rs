@@ -74,13 +74,21 @@ impl ChatService {
         let conversation = match conversation {
             Some(id) => self.store.conversation(id).await?,
             None => {
-                self.store
+                let mut created = self
+                    .store
                     .create_conversation(
                         &title_for(text),
                         Some(&self.engine().info().name),
                         options.system_prompt.as_deref(),
                     )
-                    .await?
+                    .await?;
+                // A new conversation starts where the user placed chat (`bantam tiers task`).
+                let choice = self.store.tier_settings().await?.tasks.chat;
+                if choice != created.tier_choice {
+                    self.store.set_conversation_tier(created.id, choice).await?;
+                    created.tier_choice = choice;
+                }
+                created
             }
         };
         self.store

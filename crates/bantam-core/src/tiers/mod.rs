@@ -3,6 +3,8 @@
 //! reached through [`RemoteChat`], which the network crate implements). Only `small` is
 //! required; [`Tiers`] starts a request on one of them.
 
+mod cache;
+mod remote_error;
 pub mod settings;
 pub mod workhorse;
 
@@ -15,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{ChatMessage, Engine, Generation, Input, Request, Sampling};
 use crate::error::{Error, Result};
 
-pub use settings::{RemoteEndpoint, TierSettings};
+pub use cache::{RemoteConnector, TierCache};
+pub use remote_error::{RemoteError, RemoteErrorKind};
+pub use settings::{RemoteEndpoint, Task, TaskTiers, TierSettings};
 pub use workhorse::Workhorse;
 
 /// Where an answer is made.
@@ -170,6 +174,21 @@ impl Tiers {
         [Tier::Workhorse, Tier::Remote]
             .into_iter()
             .find(|t| self.configured(*t))
+    }
+
+    /// The local engine for work pinned to `tier`: the workhorse when it is set up and
+    /// loads, else the resident model, with why it was not the workhorse.
+    pub async fn local_engine(&self, tier: Tier) -> (Engine, Option<String>) {
+        if tier == Tier::Small {
+            return (self.small.clone(), None);
+        }
+        let Some(workhorse) = self.workhorse.as_ref().filter(|_| tier == Tier::Workhorse) else {
+            return (self.small.clone(), Some(not_set_up(tier).to_string()));
+        };
+        match workhorse.engine().await {
+            Ok(engine) => (engine, None),
+            Err(e) => (self.small.clone(), Some(e.to_string())),
+        }
     }
 
     /// Starts `request` on `tier`; returns the generation and the model answering.

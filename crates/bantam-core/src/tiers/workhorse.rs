@@ -36,6 +36,11 @@ impl Workhorse {
         &self.config.model_path
     }
 
+    /// How long it stays loaded without requests.
+    pub fn idle(&self) -> Duration {
+        self.idle
+    }
+
     /// The loaded engine, loading it first when needed. Refused (a clear reason, nothing
     /// loaded) when the file is missing or the machine has no room for it now.
     pub async fn engine(&self) -> Result<Engine> {

@@ -34,7 +34,10 @@ pub fn constraint(tools: &[Tool], choice: &ToolChoice, parallel: bool) -> Result
                 format!(r"[\s\S]*?({CALL_OPEN})[\s\S]*"),
                 // The bare JSON call small Qwen models write instead, alone in the answer
                 // (in a code fence or not), as llama.cpp's Hermes parser accepts it.
-                r#"\s*(?:```(?:json)?\s*)?(\{\s*"name")[\s\S]*"#.to_string(),
+                // Anchored (llama.cpp searches anywhere otherwise), and with at most the
+                // one space the grammar allows after `{`: a trigger whose text the
+                // grammar refuses only makes the sampler pick another token.
+                r#"^\s*(?:```(?:json)?\s*)?(\{ ?"name")[\s\S]*$"#.to_string(),
             ],
         }
     } else {

@@ -6,10 +6,12 @@
 mod grammar;
 mod parse;
 mod prompt;
+mod template;
 
 pub use grammar::constraint;
 pub use parse::{parse_calls, CallStream, Parsed};
 pub use prompt::{render_calls, render_response, with_tools};
+pub use template::{only_repeats, ChatTemplate, TemplateError, Turn, TurnRole};
 
 use serde::{Deserialize, Serialize};
 

@@ -70,7 +70,7 @@ fn may_be_bare(text: &str) -> bool {
 /// Streams the content of an answer that may end in calls: text goes out as it comes,
 /// except what could be the start of `<tool_call>`, which waits until it is clear.
 /// An answer that starts like a bare call is held whole until the end.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CallStream {
     text: String,
     /// Bytes of `text` already given out as content.

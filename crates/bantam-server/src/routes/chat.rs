@@ -3,16 +3,16 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use bantam_core::engine::{Constraint, Event, Request};
-use bantam_core::tools::{self, Tool, ToolCall, ToolChoice};
+use bantam_core::engine::{Constraint, Event, Input, ModelInfo, Request, Sampling};
+use bantam_core::tools::{self, Tool, ToolCall, ToolChoice, Turn, TurnRole};
 use serde_json::{json, Value};
 
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::messages::chat_messages;
+use crate::messages::{chat_messages, turns};
 use crate::sampling::sampling;
 use crate::state::ApiState;
-use crate::stream::{respond, Meta, Shape, FINGERPRINT};
+use crate::stream::{respond, settle, Meta, Retry, Shape, Streaming, FINGERPRINT};
 use crate::types::{finish_reason, now, response_id, ChatRequest, ResponseFormat, ToolChoiceParam, Usage};
 
 pub async fn completions(
@@ -22,37 +22,20 @@ pub async fn completions(
     let (engine, model) = state.engine_for(req.model.as_deref()).await?;
     let tools = tools_of(&req)?;
     let choice = choice_of(req.tool_choice.as_ref())?;
-    if tools.is_empty() && !matches!(choice, ToolChoice::Auto | ToolChoice::None) {
-        return Err(ApiError::param("tool_choice", "tool_choice needs tools"));
-    }
-    let uses_tools = !tools.is_empty() && choice != ToolChoice::None;
-    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
-    let mut messages = chat_messages(&req.messages)?;
-    if uses_tools {
-        messages = tools::with_tools(messages, &tools);
-    }
-    let constraint = if uses_tools {
-        if req
-            .response_format
-            .as_ref()
-            .is_some_and(|f| !matches!(f, ResponseFormat::Text))
-        {
-            return Err(ApiError::param(
-                "response_format",
-                "response_format with tools is not supported: a tool's parameters already constrain its call",
-            ));
-        }
-        tools::constraint(&tools, &choice, req.parallel_tool_calls.unwrap_or(true))?
-    } else {
-        format_constraint(req.response_format.as_ref())?
+    let turns = turns(&req.messages)?;
+    let sampling = sampling(&req.sampling, engine.info().context_size)?;
+    let wants_logprobs = sampling.logprobs.is_some();
+    let ask = Ask {
+        turns: &turns,
+        tools: &tools,
+        choice,
+        parallel: req.parallel_tool_calls.unwrap_or(true),
+        format: req.response_format.as_ref(),
+        sampling,
     };
-    let mut sampling = sampling(&req.sampling, engine.info().context_size)?;
-    // The call tags are control tokens in some vocabularies: they must reach the parser.
-    sampling.render_special = uses_tools;
-    let mut request = Request::chat(messages).with_sampling(sampling);
-    if let Some(c) = constraint {
-        request = request.with_constraint(c);
-    }
+    let (request, uses_tools) = build(engine.info(), ask.clone())?;
+    let retry = words_instead(engine.info(), &ask)?;
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
     let mut generation = engine.submit(request)?;
     let first = super::started(&mut generation).await?;
     let meta = Meta {
@@ -62,19 +45,26 @@ pub async fn completions(
     };
     if req.stream {
         let usage = req.stream_options.is_some_and(|o| o.include_usage);
-        let names = uses_tools.then_some(names.as_slice());
-        return Ok(respond(generation, first, meta, Shape::Chat, names, usage, None).into_response());
+        let how = Streaming {
+            shape: Shape::Chat,
+            tools: uses_tools.then_some(names.as_slice()),
+            include_usage: usage,
+            prefix: None,
+            logprobs: wants_logprobs,
+            retry: retry.map(|request| Retry {
+                engine: engine.clone(),
+                request,
+                turns: turns.clone(),
+            }),
+        };
+        return Ok(respond(generation, first, meta, how).into_response());
     }
     let completion = match first {
         Some(Event::Done(c)) => c,
         _ => generation.collect().await?,
     };
-    let (content, calls) = if uses_tools {
-        let parsed = tools::parse_calls(&completion.text, &names);
-        (parsed.content, parsed.calls)
-    } else {
-        (completion.text.clone(), Vec::new())
-    };
+    let named = uses_tools.then_some(names.as_slice());
+    let (completion, content, calls) = settle(&engine, completion, named, retry, &turns).await?;
     let mut message = json!({
         "role": "assistant",
         "content": if content.is_empty() && !calls.is_empty() { Value::Null } else { content.into() },
@@ -92,12 +82,91 @@ pub async fn completions(
         "choices": [{
             "index": 0,
             "message": message,
-            "logprobs": null,
+            "logprobs": if wants_logprobs { crate::logprobs::chat(&completion.logprobs) } else { Value::Null },
             "finish_reason": finish_reason(completion.finish_reason, !calls.is_empty()),
         }],
         "usage": Usage::from(&completion.usage),
     }))
     .into_response())
+}
+
+/// What a chat-like request asks for, in the engine's terms.
+#[derive(Clone)]
+pub(crate) struct Ask<'a> {
+    pub turns: &'a [Turn],
+    pub tools: &'a [Tool],
+    pub choice: ToolChoice,
+    pub parallel: bool,
+    pub format: Option<&'a ResponseFormat>,
+    pub sampling: Sampling,
+}
+
+/// The engine request for a chat (or a Responses call), and whether tools are in play.
+pub(crate) fn build(info: &ModelInfo, ask: Ask<'_>) -> Result<(Request, bool), ApiError> {
+    let Ask {
+        turns,
+        tools,
+        choice,
+        parallel,
+        format,
+        mut sampling,
+    } = ask;
+    if tools.is_empty() && !matches!(choice, ToolChoice::Auto | ToolChoice::None) {
+        return Err(ApiError::param("tool_choice", "tool_choice needs tools"));
+    }
+    let uses_tools = !tools.is_empty() && choice != ToolChoice::None;
+    let tool_turns = turns.iter().any(|t| t.role == TurnRole::Tool || !t.calls.is_empty());
+    let constraint = if uses_tools {
+        if format.is_some_and(|f| !matches!(f, ResponseFormat::Text)) {
+            return Err(ApiError::param(
+                "response_format",
+                "response_format with tools is not supported: a tool's parameters already constrain its call",
+            ));
+        }
+        tools::constraint(tools, &choice, parallel)?
+    } else {
+        format_constraint(format)?
+    };
+    // The call tags are control tokens in some vocabularies: they must reach the parser.
+    sampling.render_special = uses_tools;
+    let mut request = Request::new(input(info, turns, tools, uses_tools, tool_turns)).with_sampling(sampling);
+    if let Some(c) = constraint {
+        request = request.with_constraint(c);
+    }
+    Ok((request, uses_tools))
+}
+
+/// After tool results, the request again without tools: a model that only asks again for
+/// what it was just told (`tools::only_repeats`) is asked for its answer in words
+/// instead, so an agent's loop ends. `None` where no tool result came back yet.
+pub(crate) fn words_instead(info: &ModelInfo, ask: &Ask<'_>) -> Result<Option<Request>, ApiError> {
+    let answered = ask.turns.iter().any(|t| t.role == TurnRole::Tool);
+    if !answered || ask.tools.is_empty() || ask.choice != ToolChoice::Auto {
+        return Ok(None);
+    }
+    let words = Ask {
+        choice: ToolChoice::None,
+        ..ask.clone()
+    };
+    Ok(Some(build(info, words)?.0))
+}
+
+/// The prompt: tool turns through the model's own template when it has one that writes
+/// Hermes calls (what it was trained on), else the hand-written Hermes prompt.
+fn input(info: &ModelInfo, turns: &[Turn], tools: &[Tool], uses_tools: bool, tool_turns: bool) -> Input {
+    let offered: &[Tool] = if uses_tools { tools } else { &[] };
+    if let Some(template) = info.tool_template.as_ref().filter(|_| uses_tools || tool_turns) {
+        match template.render(turns, offered) {
+            Ok(prompt) => return Input::Prompt(prompt),
+            Err(e) => tracing::debug!("{e}; using the Hermes prompt"),
+        }
+    }
+    let messages = chat_messages(turns);
+    Input::Chat(if uses_tools {
+        tools::with_tools(messages, offered)
+    } else {
+        messages
+    })
 }
 
 /// A call as OpenAI writes it, with a fresh id and its arguments as a JSON string.
@@ -136,7 +205,7 @@ fn tools_of(req: &ChatRequest) -> Result<Vec<Tool>, ApiError> {
         .collect()
 }
 
-fn choice_of(choice: Option<&ToolChoiceParam>) -> Result<ToolChoice, ApiError> {
+pub(crate) fn choice_of(choice: Option<&ToolChoiceParam>) -> Result<ToolChoice, ApiError> {
     Ok(match choice {
         None => ToolChoice::Auto,
         Some(ToolChoiceParam::Named { function }) => ToolChoice::Named(function.name.clone()),
@@ -154,7 +223,7 @@ fn choice_of(choice: Option<&ToolChoiceParam>) -> Result<ToolChoice, ApiError> {
     })
 }
 
-fn format_constraint(format: Option<&ResponseFormat>) -> Result<Option<Constraint>, ApiError> {
+pub(crate) fn format_constraint(format: Option<&ResponseFormat>) -> Result<Option<Constraint>, ApiError> {
     Ok(match format {
         None | Some(ResponseFormat::Text) => None,
         Some(ResponseFormat::JsonObject) => Some(Constraint::JsonSchema(json!({"type": "object"}))),

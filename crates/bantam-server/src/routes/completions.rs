@@ -11,7 +11,7 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::sampling::sampling;
 use crate::state::ApiState;
-use crate::stream::{respond, Meta, Shape, FINGERPRINT};
+use crate::stream::{respond, Meta, Shape, Streaming, FINGERPRINT};
 use crate::types::{finish_reason, now, response_id, CompletionRequest, Usage};
 
 /// OpenAI's default for this endpoint.
@@ -51,8 +51,15 @@ pub async fn completions(
             model,
         };
         let usage = req.stream_options.is_some_and(|o| o.include_usage);
-        let prefix = echo.then(|| prompts[0].clone());
-        return Ok(respond(generation, first, meta, Shape::Text, None, usage, prefix).into_response());
+        let how = Streaming {
+            shape: Shape::Text,
+            tools: None,
+            include_usage: usage,
+            prefix: echo.then(|| prompts[0].clone()),
+            logprobs: sampling.logprobs.is_some(),
+            retry: None,
+        };
+        return Ok(respond(generation, first, meta, how).into_response());
     }
     let done = join_all(generations.into_iter().map(|g| async move {
         let mut g = g;
@@ -69,11 +76,16 @@ pub async fn completions(
         usage.prompt_tokens += c.usage.prompt_tokens;
         usage.cached_tokens += c.usage.cached_tokens;
         usage.generated_tokens += c.usage.generated_tokens;
+        let offset = if echo { prompt.len() } else { 0 };
+        let logprobs = match sampling.logprobs {
+            Some(_) => crate::logprobs::legacy(&c.logprobs, offset),
+            None => serde_json::Value::Null,
+        };
         let text = if echo { format!("{prompt}{}", c.text) } else { c.text };
         choices.push(json!({
             "index": index,
             "text": text,
-            "logprobs": null,
+            "logprobs": logprobs,
             "finish_reason": finish_reason(c.finish_reason, false),
         }));
     }

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod embeddings;
 pub mod health;
 pub mod models;
+pub mod responses;
 
 use bantam_core::engine::{Event, Generation};
 
@@ -12,7 +13,7 @@ use crate::error::ApiError;
 
 pub async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!(
-        "Bantam serves no route {}; see /v1/models, /v1/chat/completions, /v1/completions",
+        "Bantam serves no route {}; see /v1/models, /v1/chat/completions, /v1/completions, /v1/responses",
         uri.path()
     ))
     .with_code("unknown_url")

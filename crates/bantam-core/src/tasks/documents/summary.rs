@@ -157,7 +157,7 @@ impl DocumentService {
                     }
                     Event::Done(c) => return Ok(c.text.trim().to_string()),
                     Event::Failed(e) => return Err(e),
-                    Event::Started { .. } => {}
+                    Event::Started { .. } | Event::Logprobs(_) => {}
                 }
             }
             Err(Error::EngineStopped)
