@@ -82,3 +82,21 @@ fn a_token_that_completes_a_lazy_trigger_with_text_the_grammar_refuses_is_put_ba
         assert!(![a, ab, one].contains(&end), "{sampling:?}: the grammar was complete");
     }
 }
+
+#[test]
+fn no_calls_puts_back_the_token_that_would_start_a_call() {
+    let tok = tokenizer();
+    let call = tok.tokenize("<tool_call>");
+    assert!(call.len() > 1, "{call:?}");
+    let alternative = single(&tok, "a");
+    let mut sampler = tok
+        .sampler(&Sampling::greedy(16), Some(&bantam_core::tools::no_calls()))
+        .unwrap();
+    let (last, start) = call.split_last().unwrap();
+    for &t in start {
+        assert_eq!(sampler.sample(&logits(&tok, &[t], 0.0)).unwrap().0, t);
+    }
+    // The token that completes `<tool_call>` is the model's favourite; it is put back.
+    let next = sampler.sample(&logits(&tok, &[*last, alternative], 0.0)).unwrap().0;
+    assert_eq!(next, alternative);
+}

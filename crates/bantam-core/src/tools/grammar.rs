@@ -29,20 +29,40 @@ pub fn constraint(tools: &[Tool], choice: &ToolChoice, parallel: bool) -> Result
     Ok(Some(if auto {
         Constraint::Lazy {
             grammar,
-            patterns: vec![
-                // A tagged call anywhere, after any text.
-                format!(r"[\s\S]*?({CALL_OPEN})[\s\S]*"),
-                // The bare JSON call small Qwen models write instead, alone in the answer
-                // (in a code fence or not), as llama.cpp's Hermes parser accepts it.
-                // Anchored (llama.cpp searches anywhere otherwise), and with at most the
-                // one space the grammar allows after `{`: a trigger whose text the
-                // grammar refuses only makes the sampler pick another token.
-                r#"^\s*(?:```(?:json)?\s*)?(\{ ?"name")[\s\S]*$"#.to_string(),
-            ],
+            patterns: call_starts(),
         }
     } else {
         Constraint::Grammar(grammar)
     }))
+}
+
+/// Where a call starts in an answer, as the lazy grammar's triggers.
+fn call_starts() -> Vec<String> {
+    vec![
+        // A tagged call anywhere, after any text.
+        format!(r"[\s\S]*?({CALL_OPEN})[\s\S]*"),
+        // The bare JSON call small Qwen models write instead, alone in the answer (in a
+        // code fence or not), as llama.cpp's Hermes parser accepts it. Anchored
+        // (llama.cpp searches anywhere otherwise), and with at most the one space the
+        // grammar allows after `{`: a trigger whose text the grammar refuses only makes
+        // the sampler pick another token.
+        r#"^\s*(?:```(?:json)?\s*)?(\{ ?"name")[\s\S]*$"#.to_string(),
+    ]
+}
+
+/// An answer in words with the tools still in the prompt: triggers on a tagged call
+/// anywhere and on an answer that opens with JSON or a code fence (a call by another
+/// name: Qwen2.5-Coder 1.5B writes its call again as a fenced JSON object when the tag is
+/// refused), with a grammar no text satisfies, so the sampler puts back whatever token
+/// would start one and the model writes its most likely words instead.
+pub fn no_calls() -> Constraint {
+    Constraint::Lazy {
+        grammar: r#"root ::= "\x01""#.to_string(),
+        patterns: vec![
+            format!(r"[\s\S]*?({CALL_OPEN})[\s\S]*"),
+            r"^\s*(```|\{)[\s\S]*$".to_string(),
+        ],
+    }
 }
 
 /// `bare` also lets the calls be one JSON call without tags (the lazy `auto` grammar,

@@ -8,7 +8,7 @@ mod parse;
 mod prompt;
 mod template;
 
-pub use grammar::constraint;
+pub use grammar::{constraint, no_calls};
 pub use parse::{parse_calls, CallStream, Parsed};
 pub use prompt::{render_calls, render_response, with_tools};
 pub use template::{only_repeats, ChatTemplate, TemplateError, Turn, TurnRole};

@@ -136,19 +136,28 @@ pub(crate) fn build(info: &ModelInfo, ask: Ask<'_>) -> Result<(Request, bool), A
     Ok((request, uses_tools))
 }
 
-/// After tool results, the request again without tools: a model that only asks again for
-/// what it was just told (`tools::only_repeats`) is asked for its answer in words
-/// instead, so an agent's loop ends. `None` where no tool result came back yet.
+/// What the retry asks after the tool results. Without it Qwen2.5-Coder 1.5B, denied
+/// its repeated call, writes the call again in other clothes or refuses to answer; with
+/// it, it answers ("17 times 23 equals 391.").
+const ANSWER_WITH_RESULTS: &str = "Answer my question with these results.";
+
+/// After tool results, the request for the answer in words: a model that only asks again
+/// for what it was just told (`tools::only_repeats`) is asked this instead, so an
+/// agent's loop ends — the results, a short request to use them, no tools offered, and
+/// any call's start put back by the sampler. `None` where no tool result came back yet.
 pub(crate) fn words_instead(info: &ModelInfo, ask: &Ask<'_>) -> Result<Option<Request>, ApiError> {
     let answered = ask.turns.iter().any(|t| t.role == TurnRole::Tool);
     if !answered || ask.tools.is_empty() || ask.choice != ToolChoice::Auto {
         return Ok(None);
     }
+    let mut turns = ask.turns.to_vec();
+    turns.push(Turn::new(TurnRole::User, ANSWER_WITH_RESULTS));
     let words = Ask {
+        turns: &turns,
         choice: ToolChoice::None,
         ..ask.clone()
     };
-    Ok(Some(build(info, words)?.0))
+    Ok(Some(build(info, words)?.0.with_constraint(tools::no_calls())))
 }
 
 /// The prompt: tool turns through the model's own template when it has one that writes
