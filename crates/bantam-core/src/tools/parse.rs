@@ -49,7 +49,9 @@ pub fn parse_calls(text: &str, tools: &[&str]) -> Parsed {
     Parsed { content, calls }
 }
 
-/// `{"name": …, "arguments": …}` alone, in a code fence or not.
+/// `{"name": …, "arguments": …}` alone, in a code fence or not — or in doubled braces:
+/// Qwen2.5's own template shows the format as `{{"name": …}}` (a literal in its Jinja
+/// text), and the models copy it now and then.
 fn bare_call(text: &str) -> Option<ToolCall> {
     let t = text.trim();
     let t = t.strip_prefix("```json").or_else(|| t.strip_prefix("```")).unwrap_or(t);
@@ -57,7 +59,12 @@ fn bare_call(text: &str) -> Option<ToolCall> {
     if !t.starts_with('{') {
         return None;
     }
-    serde_json::from_str(t).ok()
+    let inner = t.strip_prefix('{')?;
+    serde_json::from_str(t)
+        .ok()
+        .or_else(|| serde_json::from_str(inner.strip_suffix('}')?).ok())
+        // The second closing brace left out, as the 1.5B sometimes does.
+        .or_else(|| serde_json::from_str(inner).ok())
 }
 
 /// Whether the answer so far could still be a bare call: nothing but space, or a start
@@ -153,6 +160,10 @@ mod tests {
             0,
             "not one of the tools: an answer"
         );
+        let doubled = parse_calls("{{\"name\": \"f\", \"arguments\": {\"x\": 1}}}", &["f"]);
+        assert_eq!(doubled.calls.len(), 1, "as the template's own example writes it");
+        let unbalanced = parse_calls("{{\"name\": \"f\", \"arguments\": {\"x\": 1}}", &["f"]);
+        assert_eq!(unbalanced.calls.len(), 1);
         let mut s = CallStream::new(&["f"]);
         assert_eq!(s.push("{\"name\": \"f\", "), "");
         assert_eq!(s.push("\"arguments\": {}}"), "");
