@@ -131,6 +131,14 @@ def normal(text):
     return text.lower().replace(",", "").replace(" ", "").replace("\u202f", "")
 
 
+def is_right(text, accepted):
+    """An accepted answer, in words: tool markup or a JSON object echoed back is not one."""
+    t = text.strip()
+    if "<tool_" in t or t.startswith("{") or t.startswith("```"):
+        return False
+    return any(normal(a) in normal(t) for a in accepted)
+
+
 def run_task(client, model, question, accepted):
     messages = [{"role": "user", "content": question}]
     calls_seen = []
@@ -141,7 +149,7 @@ def run_task(client, model, question, accepted):
         message = r.choices[0].message
         if not message.tool_calls:
             text = message.content or ""
-            right = any(normal(a) in normal(text) for a in accepted)
+            right = is_right(text, accepted)
             return {"outcome": "right" if right else "wrong", "rounds": round_, "answer": text, "calls": calls_seen}
         messages.append(message.model_dump(exclude_none=True))
         for call in message.tool_calls:
