@@ -85,13 +85,4 @@ impl TierCache {
         });
         Ok(tiers)
     }
-
-    /// Unloads the workhorse and forgets the tiers (the app quitting, the model switched).
-    pub async fn clear(&self) {
-        if let Some(b) = self.built.lock().await.take() {
-            if let Some(w) = b.tiers.workhorse {
-                w.unload().await;
-            }
-        }
-    }
 }
