@@ -12,6 +12,7 @@ summary; with --json the summary as JSON on the last line.
 import argparse
 import json
 import os
+import re
 import sys
 
 import openai
@@ -128,15 +129,27 @@ TASKS = [
 
 
 def normal(text):
-    return text.lower().replace(",", "").replace(" ", "").replace("\u202f", "")
+    text = re.sub(r"(?<=\d)[,\u202f](?=\d{3})", "", text.lower())
+    return text.replace(" ", "")
+
+
+def numbers(text):
+    return [float(n) for n in re.findall(r"(?<![\d.])\d+(?:\.\d+)?", normal(text))]
 
 
 def is_right(text, accepted):
-    """An accepted answer, in words: tool markup or a JSON object echoed back is not one."""
+    """An accepted answer, in words: tool markup or a JSON object echoed back is not one.
+    A number must appear as a whole number (55,500,000 is not 5,550,000; 12.0 is 12)."""
     t = text.strip()
     if "<tool_" in t or t.startswith("{") or t.startswith("```"):
         return False
-    return any(normal(a) in normal(t) for a in accepted)
+    for a in accepted:
+        if re.fullmatch(r"\d+(\.\d+)?", a):
+            if float(a) in numbers(t):
+                return True
+        elif re.search(r"(?<![\d.])" + re.escape(normal(a)) + r"(?![\d])", normal(t)):
+            return True
+    return False
 
 
 def run_task(client, model, question, accepted):

@@ -42,7 +42,7 @@ pub struct Streaming<'a> {
     pub prefix: Option<String>,
     /// The request asked for logprobs: chunks carry those of their tokens.
     pub logprobs: bool,
-    /// Asked again for words when the calls only repeat answered ones.
+    /// Asked again for words when the answer repeats answered calls or echoes markup.
     pub retry: Option<Retry>,
 }
 
@@ -54,10 +54,10 @@ pub struct Retry {
 }
 
 impl Retry {
-    /// For a stream whose calls are held back in `calls`: when they only repeat answered
-    /// ones, the text that came before them and the answer in words, started (`slot` is
-    /// emptied: it is asked once).
-    pub fn start_if_repeated(
+    /// For a stream whose answer is held in `calls`: when it needs asking again for words
+    /// (`tools::needs_words`), the text before any repeated calls and the answer in words,
+    /// started (`slot` is emptied: it is asked once).
+    pub fn start_if_needed(
         slot: &mut Option<Retry>,
         calls: Option<&CallStream>,
     ) -> Result<Option<(String, Generation)>, ApiError> {
@@ -65,17 +65,19 @@ impl Retry {
             return Ok(None);
         };
         let (parsed, rest) = calls.clone().finish();
-        if !bantam_core::tools::only_repeats(&parsed.calls, &retry.turns) {
+        if !bantam_core::tools::needs_words(&parsed.calls, &parsed.content, &retry.turns) {
             return Ok(None);
         }
+        // An echo was held back whole: none of it goes out.
+        let rest = if parsed.calls.is_empty() { String::new() } else { rest };
         let Some(retry) = slot.take() else { return Ok(None) };
         Ok(Some((rest, retry.engine.submit(retry.request)?)))
     }
 }
 
-/// A whole answer's text as content and calls; when the calls only repeat answered ones
-/// and there is a `retry`, the answer in words instead (both generations' counts in its
-/// usage).
+/// A whole answer's text as content and calls; when it needs asking again for words
+/// (`tools::needs_words`) and there is a `retry`, the answer in words instead (both
+/// generations' counts in its usage).
 pub async fn settle(
     engine: &Engine,
     mut completion: Completion,
@@ -88,7 +90,7 @@ pub async fn settle(
         return Ok((completion, text, Vec::new()));
     };
     let parsed = bantam_core::tools::parse_calls(&completion.text, names);
-    match retry.filter(|_| bantam_core::tools::only_repeats(&parsed.calls, turns)) {
+    match retry.filter(|_| bantam_core::tools::needs_words(&parsed.calls, &parsed.content, turns)) {
         Some(retry) => {
             let first = completion.usage.clone();
             completion = engine.submit(retry)?.collect().await?;
@@ -111,7 +113,7 @@ struct State {
     prefix: Option<String>,
     logprobs: bool,
     retry: Option<Retry>,
-    /// Counts of a first generation whose calls were dropped as repeats.
+    /// Counts of a first generation dropped for the retry.
     earlier: Option<bantam_core::engine::Usage>,
     /// Logprobs of tokens no chunk carried yet (tool-call text is held back until parsed).
     unsent: Vec<TokenLogprob>,
@@ -173,7 +175,7 @@ pub fn respond(generation: Generation, first: Option<Event>, meta: Meta, how: St
                     }
                 }
                 Some(Event::Done(mut completion)) => {
-                    match s.retry_on_repeat(&completion) {
+                    match s.retry_for_words(&completion) {
                         Ok(true) => continue,
                         Ok(false) => {}
                         Err(e) => {
@@ -202,10 +204,10 @@ impl State {
         self.done = true;
     }
 
-    /// When the calls held back only repeat answered ones: their text is dropped and the
-    /// answer in words streams on from the retry. Returns whether it did.
-    fn retry_on_repeat(&mut self, completion: &Completion) -> Result<bool, ApiError> {
-        let Some((rest, generation)) = Retry::start_if_repeated(&mut self.retry, self.calls.as_ref())? else {
+    /// When the answer held back needs asking again for words: repeated calls or an echo
+    /// are dropped and the answer in words streams on from the retry. Returns whether it did.
+    fn retry_for_words(&mut self, completion: &Completion) -> Result<bool, ApiError> {
+        let Some((rest, generation)) = Retry::start_if_needed(&mut self.retry, self.calls.as_ref())? else {
             return Ok(false);
         };
         if !rest.is_empty() {

@@ -7,11 +7,13 @@ mod grammar;
 mod parse;
 mod prompt;
 mod template;
+mod words;
 
 pub use grammar::{constraint, no_calls};
 pub use parse::{parse_calls, CallStream, Parsed};
 pub use prompt::{render_calls, render_response, with_tools};
 pub use template::{only_repeats, ChatTemplate, TemplateError, Turn, TurnRole};
+pub use words::{answer_turns, is_echo, may_be_echo, needs_words};
 
 use serde::{Deserialize, Serialize};
 

@@ -76,7 +76,8 @@ fn may_be_bare(text: &str) -> bool {
 
 /// Streams the content of an answer that may end in calls: text goes out as it comes,
 /// except what could be the start of `<tool_call>`, which waits until it is clear.
-/// An answer that starts like a bare call is held whole until the end.
+/// An answer that starts like a bare call or like echoed tool markup is held whole until
+/// the end.
 #[derive(Debug, Clone, Default)]
 pub struct CallStream {
     text: String,
@@ -97,7 +98,8 @@ impl CallStream {
     /// Adds a piece of the model's text; returns the content that can go out now.
     pub fn push(&mut self, piece: &str) -> String {
         self.text.push_str(piece);
-        if self.in_calls || (self.sent == 0 && may_be_bare(&self.text)) {
+        // An echo of tool markup is held too: it may be asked again for words.
+        if self.in_calls || (self.sent == 0 && (may_be_bare(&self.text) || super::may_be_echo(&self.text))) {
             return String::new();
         }
         let unsent = &self.text[self.sent..];

@@ -136,24 +136,21 @@ pub(crate) fn build(info: &ModelInfo, ask: Ask<'_>) -> Result<(Request, bool), A
     Ok((request, uses_tools))
 }
 
-/// What the retry asks after the tool results. Without it Qwen2.5-Coder 1.5B, denied
-/// its repeated call, writes the call again in other clothes or refuses to answer; with
-/// it, it answers ("17 times 23 equals 391.").
-const ANSWER_WITH_RESULTS: &str = "Answer my question with these results.";
-
-/// After tool results, the request for the answer in words: a model that only asks again
-/// for what it was just told (`tools::only_repeats`) is asked this instead, so an
-/// agent's loop ends — the results, a short request to use them, no tools offered, and
-/// any call's start put back by the sampler. `None` where no tool result came back yet.
+/// After tool results, the request for the answer in words, for a model that only asks
+/// again for what it was just told or echoes the tools' markup (`tools::needs_words`): the
+/// question with the results written out as plain text (`tools::answer_turns`), no tools
+/// offered, and any call's start put back by the sampler, so an agent's loop ends. `None`
+/// where no tool result came back for the last question.
 pub(crate) fn words_instead(info: &ModelInfo, ask: &Ask<'_>) -> Result<Option<Request>, ApiError> {
-    let answered = ask.turns.iter().any(|t| t.role == TurnRole::Tool);
-    if !answered || ask.tools.is_empty() || ask.choice != ToolChoice::Auto {
+    if ask.tools.is_empty() || ask.choice != ToolChoice::Auto {
         return Ok(None);
     }
-    let mut turns = ask.turns.to_vec();
-    turns.push(Turn::new(TurnRole::User, ANSWER_WITH_RESULTS));
+    let Some(turns) = tools::answer_turns(ask.turns) else {
+        return Ok(None);
+    };
     let words = Ask {
         turns: &turns,
+        tools: &[],
         choice: ToolChoice::None,
         ..ask.clone()
     };

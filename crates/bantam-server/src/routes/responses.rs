@@ -444,7 +444,7 @@ fn stream_events(
                     s.text(&out);
                 }
                 Some(Event::Done(mut completion)) => {
-                    match s.retry_on_repeat(&completion) {
+                    match s.retry_for_words(&completion) {
                         Ok(true) => continue,
                         Ok(false) => {}
                         Err(e) => {
@@ -477,9 +477,9 @@ impl Streamed {
         self.done = true;
     }
 
-    /// Calls that only repeat answered ones are dropped for the answer in words.
-    fn retry_on_repeat(&mut self, completion: &Completion) -> Result<bool, ApiError> {
-        let Some((rest, generation)) = Retry::start_if_repeated(&mut self.retry, self.calls.as_ref())? else {
+    /// Repeated calls or an echo of markup are dropped for the answer in words.
+    fn retry_for_words(&mut self, completion: &Completion) -> Result<bool, ApiError> {
+        let Some((rest, generation)) = Retry::start_if_needed(&mut self.retry, self.calls.as_ref())? else {
             return Ok(false);
         };
         self.text(&rest);
