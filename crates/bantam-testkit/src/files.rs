@@ -110,3 +110,45 @@ pub fn openai_python() -> PathBuf {
     );
     path
 }
+
+/// all-MiniLM-L6-v2 as a GGUF, as `models/fetch-embedding-model.sh` makes it:
+/// `BANTAM_EMBED_MODEL`, else its place in `~/.cache/bantam`.
+pub fn embed_model() -> PathBuf {
+    let path = std::env::var_os("BANTAM_EMBED_MODEL")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam/all-MiniLM-L6-v2.F16.gguf")))
+        .unwrap_or_else(|| PathBuf::from("all-MiniLM-L6-v2.F16.gguf"));
+    assert!(
+        path.is_file(),
+        "the embedding model is missing at {}: run models/fetch-embedding-model.sh",
+        path.display()
+    );
+    path
+}
+
+/// The embedding model's own files (safetensors, vocabulary), which the fetch script
+/// leaves beside the GGUF.
+pub fn embed_model_source() -> PathBuf {
+    let gguf = embed_model();
+    let name = gguf
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".F16.gguf"))
+        .expect("the GGUF is named NAME.F16.gguf");
+    gguf.with_file_name(name)
+}
+
+/// The Python with gguf, safetensors and numpy that `models/fetch-embedding-model.sh`
+/// makes: `BANTAM_GGUF_PYTHON`, else `~/.cache/bantam-tools/gguf-venv/bin/python`.
+pub fn gguf_python() -> PathBuf {
+    let path = std::env::var_os("BANTAM_GGUF_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam-tools/gguf-venv/bin/python")))
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    assert!(
+        path.is_file(),
+        "numpy and safetensors are missing at {}: run models/fetch-embedding-model.sh",
+        path.display()
+    );
+    path
+}

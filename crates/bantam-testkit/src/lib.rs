@@ -13,7 +13,8 @@ pub mod relay;
 
 pub use dovecot::Dovecot;
 pub use files::{
-    corpus_complete, corpus_dir, openai_python, real_model, real_model_wheels, test_corpus, test_model, test_threads,
+    corpus_complete, corpus_dir, embed_model, embed_model_source, gguf_python, openai_python, real_model,
+    real_model_wheels, test_corpus, test_model, test_threads,
 };
 pub use http::{FileServer, Seen, ServeOptions};
 pub use keyring::PrivateKeyring;

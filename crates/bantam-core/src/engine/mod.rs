@@ -7,7 +7,7 @@ mod logs;
 mod sampler;
 mod text;
 mod types;
-mod worker;
+pub(crate) mod worker;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

@@ -26,7 +26,7 @@ use crate::models::gguf::GgufHeader;
 
 static BACKEND: OnceLock<std::result::Result<LlamaBackend, String>> = OnceLock::new();
 
-fn backend() -> Result<&'static LlamaBackend> {
+pub(crate) fn backend() -> Result<&'static LlamaBackend> {
     BACKEND
         .get_or_init(|| {
             logs::install();
@@ -243,7 +243,7 @@ impl crate::ingest::TokenCounter for Tokenizer {
     }
 }
 
-fn load_error(path: &Path, architecture: &str, e: impl std::fmt::Display) -> Error {
+pub(crate) fn load_error(path: &Path, architecture: &str, e: impl std::fmt::Display) -> Error {
     let log = logs::recent_errors();
     let reason = if log.iter().any(|l| l.contains("unknown model architecture")) {
         format!("this build of llama.cpp does not support the model architecture '{architecture}'")
