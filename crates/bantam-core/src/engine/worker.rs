@@ -296,9 +296,9 @@ fn new_context<'m>(
     })
 }
 
-/// A cached prefix shorter than this does not decide which slot a request takes: the
-/// few tokens saved (or kept for someone else) are worth less than keeping busy slots
-/// together (see `choose_slot`).
+/// A cached prefix shorter than this does not decide which slot a request takes — unless
+/// it is most of a short prompt: the few tokens saved (or kept for someone else) are worth
+/// less than keeping busy slots together (see `choose_slot`).
 const MIN_REUSE: usize = 32;
 
 /// A request that passed preparation and waits for a slot.
@@ -644,7 +644,7 @@ impl Worker<'_> {
                 .filter(|(_, s)| s.active.is_none())
                 .map(|(i, s)| (i, common_prefix(&s.cache, &self.pending[pick].tokens), s.last_used))
                 .collect();
-            let candidate = choose_slot(&idle, busy, reuse);
+            let candidate = choose_slot(&idle, busy, reuse, self.pending[pick].tokens.len());
             let Some((slot_index, common)) = candidate else {
                 return;
             };
@@ -965,10 +965,24 @@ impl Worker<'_> {
 /// the lowest and the highest busy slot, so eight answers spread over sixteen slots cost
 /// up to twice the attention of eight side by side. A request that must not use the cache
 /// (`reuse` false) takes the slot whose prefix worth reusing is shortest, so it does not
-/// evict one someone else will reuse. Returns the index and the shared prefix.
-fn choose_slot(idle: &[(usize, usize, u64)], busy: Option<(usize, usize)>, reuse: bool) -> Option<(usize, usize)> {
+/// evict one someone else will reuse. A prefix is worth reusing from `MIN_REUSE` tokens, or
+/// when it is at least half of the request's `prompt_len` tokens: a short prompt asked
+/// again (a client's fixed question) would otherwise land on another slot and be
+/// prefilled whole every time. Returns the index and the shared prefix.
+fn choose_slot(
+    idle: &[(usize, usize, u64)],
+    busy: Option<(usize, usize)>,
+    reuse: bool,
+    prompt_len: usize,
+) -> Option<(usize, usize)> {
     let span_with = |i: usize| busy.map_or(1, |(lo, hi)| hi.max(i) - lo.min(i) + 1);
-    let worth = |common: usize| if common >= MIN_REUSE { common } else { 0 };
+    let worth = |common: usize| {
+        if common >= MIN_REUSE || (common > 0 && 2 * common >= prompt_len) {
+            common
+        } else {
+            0
+        }
+    };
     idle.iter()
         .max_by(|a, b| {
             let by_prefix = if reuse {
@@ -997,25 +1011,36 @@ mod tests {
     #[test]
     fn busy_slots_stay_together_unless_a_prefix_is_worth_reusing() {
         // Nothing busy: the least recently used.
-        assert_eq!(choose_slot(&idle(0..16), None, true), Some((15, 0)));
+        assert_eq!(choose_slot(&idle(0..16), None, true, 400), Some((15, 0)));
         // Slots 4..=7 busy: next to them (3 and 8 both make the span five; 8 was used
         // longer ago), not the least recently used far away.
         let mut free: Vec<_> = idle(0..4);
         free.extend(idle(8..16));
-        assert_eq!(choose_slot(&free, Some((4, 7)), true).map(|c| c.0), Some(8));
+        assert_eq!(choose_slot(&free, Some((4, 7)), true, 400).map(|c| c.0), Some(8));
         // A long shared prefix wins over closeness; a few shared tokens do not.
         free[10].1 = 200; // slot 14
-        assert_eq!(choose_slot(&free, Some((4, 7)), true), Some((14, 200)));
+        assert_eq!(choose_slot(&free, Some((4, 7)), true, 400), Some((14, 200)));
         free[10].1 = 5;
-        assert_eq!(choose_slot(&free, Some((4, 7)), true).map(|c| c.0), Some(8));
+        assert_eq!(choose_slot(&free, Some((4, 7)), true, 400).map(|c| c.0), Some(8));
         // Without reuse: not the slot with a long prefix (someone may reuse it), and a few
         // shared tokens do not scatter the batch.
         free[10].1 = 200;
-        assert_eq!(choose_slot(&free, Some((4, 7)), false).map(|c| c.0), Some(8));
+        assert_eq!(choose_slot(&free, Some((4, 7)), false, 400).map(|c| c.0), Some(8));
         free[10].1 = 0;
         free[3].1 = 2; // slot 3
         free[4].1 = 3; // slot 8
-        assert_eq!(choose_slot(&free, Some((4, 7)), false).map(|c| c.0), Some(8));
-        assert_eq!(choose_slot(&[], Some((0, 1)), true), None);
+        assert_eq!(choose_slot(&free, Some((4, 7)), false, 400).map(|c| c.0), Some(8));
+        assert_eq!(choose_slot(&[], Some((0, 1)), true, 400), None);
+    }
+
+    #[test]
+    fn a_short_prompt_asked_again_goes_back_to_its_slot() {
+        // 26 of a 27-token prompt cached in slot 14: there, not the least recently used.
+        let mut free = idle(0..16);
+        free[14].1 = 26;
+        assert_eq!(choose_slot(&free, None, true, 27), Some((14, 26)));
+        // A few tokens of a long prompt (the template's opening) still do not decide.
+        free[14].1 = 20;
+        assert_eq!(choose_slot(&free, None, true, 400), Some((15, 0)));
     }
 }
