@@ -89,7 +89,7 @@ pub async fn run(setup: &Setup, args: &ApiArgs) -> Result<u8> {
         llama_server = rounds(&client, &url, args).await?;
         server.stop();
     } else {
-        eprintln!("no llama-server found: EXTRA=1 scripts/anchor/build-llama-tools.sh builds it (or pass --anchor)");
+        eprintln!("no llama-server found: scripts/anchor/llama-server.sh builds it (or pass --anchor)");
     }
 
     let engine = Engine::start(setup.config(args.parallel)).await?;
@@ -121,11 +121,16 @@ pub async fn run(setup: &Setup, args: &ApiArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Where the build script puts llama-server when it had to build it from the sdist's tree.
+/// Where `scripts/anchor/llama-server.sh` (and the build script with `EXTRA=1`) puts
+/// llama-server when it is built from the sdist's own tree.
 fn sdist_server() -> Option<PathBuf> {
-    let path =
-        PathBuf::from(std::env::var_os("HOME")?).join(".cache/bantam-anchor/llama.cpp-sdist/build/bin/llama-server");
-    path.is_file().then_some(path)
+    let cache = PathBuf::from(std::env::var_os("HOME")?).join(".cache/bantam-anchor");
+    std::fs::read_dir(cache)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("sdist-"))
+        .map(|e| e.path().join("build/bin/llama-server"))
+        .find(|p| p.is_file())
 }
 
 fn prompt(i: usize) -> String {

@@ -8,6 +8,7 @@ mod anchor;
 mod api;
 mod app;
 mod download;
+mod embed;
 mod engine;
 pub mod eval;
 mod fit;
@@ -61,6 +62,9 @@ pub enum BenchCommand {
     /// The OpenAI-compatible API under 1/4/8/16 streaming clients (tokens/s, time to first
     /// token), next to llama.cpp's llama-server and to the engine in process
     Api(api::ApiArgs),
+    /// Sentence embeddings: texts/s batched and one at a time, next to llama.cpp's
+    /// llama-embedding on the same GGUF
+    Embed(embed::EmbedArgs),
     /// What one routing decision costs: the small model's judgement, p50/p95 over the
     /// router evaluation's questions
     Router(router::RouterArgs),
@@ -107,7 +111,7 @@ impl Output {
 impl BenchCommand {
     /// Whether the bench runs a model (the CLI then resolves one for [`Setup`]).
     pub fn needs_model(&self) -> bool {
-        !matches!(self, BenchCommand::Download(_))
+        !matches!(self, BenchCommand::Download(_) | BenchCommand::Embed(_))
     }
 }
 
@@ -116,6 +120,7 @@ pub async fn run(cmd: BenchCommand, setup: Option<Setup>) -> Result<u8> {
     let need = || setup.clone().ok_or_else(|| anyhow::anyhow!("this bench needs a model"));
     match cmd {
         BenchCommand::Download(args) => download::run(&args).await,
+        BenchCommand::Embed(args) => embed::run(&args).await,
         BenchCommand::Engine(args) => engine::run(&need()?, args).await,
         BenchCommand::Api(args) => api::run(&need()?, &args).await,
         BenchCommand::Router(args) => router::run(&need()?, &args).await,
