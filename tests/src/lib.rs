@@ -1,9 +1,10 @@
 //! What the end-to-end tests share: where the built binaries are, the app under Xvfb
 //! (`app`), the `bantam` command with a private data directory (`cli`) and `bantam serve`
-//! (`serve`).
+//! (`serve`), and servers written by others (`peers`).
 
 pub mod app;
 pub mod cli;
+pub mod peers;
 pub mod serve;
 
 use std::path::{Path, PathBuf};
