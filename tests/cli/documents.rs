@@ -214,3 +214,58 @@ fn eval_documents_scores_metadata_against_labels() {
     assert_eq!(eval(&["--min-accuracy", "0.4"]).status.code(), Some(0));
     assert_eq!(eval(&["--min-accuracy", "0.9"]).status.code(), Some(1));
 }
+
+#[test]
+fn search_finds_a_documents_page_by_meaning_and_words() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let ingested = bantam(data.path())
+        .arg("ingest")
+        .arg(test_corpus().join("fhs-3.0.pdf"))
+        .output()
+        .expect("runs");
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
+    let out = bantam(data.path())
+        .args(["search", "--kind", "doc", "--json", "--limit", "3"])
+        .arg("--embed-model")
+        .arg(bantam_testkit::embed_model())
+        .arg("where do programs keep their temporary files")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Off a terminal, progress is whole lines: the last says everything was embedded.
+    let said = String::from_utf8_lossy(&out.stderr);
+    let last = said
+        .lines()
+        .rev()
+        .find(|l| l.contains("embedded for search"))
+        .unwrap_or("");
+    let (done, total) = last.split_once(" of ").expect("N of M embedded");
+    assert_eq!(done, total.split_whitespace().next().unwrap(), "{said}");
+    let hits: Vec<Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(hits.len(), 3);
+    assert!(
+        hits.iter().all(|h| h["kind"] == "chunk" && h["title"] == "fhs-3.0.pdf"),
+        "{hits:#?}"
+    );
+    // The pages on /tmp and /var/tmp ("for programs that require temporary files").
+    assert!(
+        hits.iter()
+            .any(|h| h["snippet"].as_str().unwrap().contains("[temporary] [files]")),
+        "{hits:#?}"
+    );
+    assert!(hits.iter().all(|h| h["page"].as_i64().is_some()), "{hits:#?}");
+
+    // Nothing there: exit 4, said plainly.
+    let none = bantam(data.path())
+        .args(["search", "--kind", "chat", "--embed-model"])
+        .arg(bantam_testkit::embed_model())
+        .arg("temporary files")
+        .output()
+        .expect("runs");
+    assert_eq!(none.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("nothing found"));
+}

@@ -9,6 +9,7 @@ mod documents;
 mod history;
 mod models;
 mod pull;
+mod search;
 mod serve;
 mod setup;
 mod tiers;
@@ -80,6 +81,8 @@ pub enum Command {
     /// IMAP accounts for `triage --imap` (passwords in the OS keyring)
     #[command(subcommand)]
     Accounts(accounts::AccountsCommand),
+    /// Search chats and documents by words and by meaning
+    Search(search::SearchArgs),
     /// Triage email: category, priority, reply needed, action items, route — per message
     Triage(triage::TriageArgs),
     /// Accuracy of a task against labeled data
@@ -149,6 +152,7 @@ fn main() -> ExitCode {
             Command::Ingest(args) => documents::ingest(&cli.global, args).await,
             Command::Documents(cmd) => documents::documents(&cli.global, cmd).await,
             Command::Triage(args) => triage::run(&cli.global, args).await,
+            Command::Search(args) => search::run(&cli.global, args).await,
             Command::Accounts(cmd) => accounts::run(&cli.global, cmd).await,
             Command::Serve(args) => serve::run(&cli.global, args).await,
             Command::Tiers(cmd) => tiers::run(&cli.global, cmd).await,

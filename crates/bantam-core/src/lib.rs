@@ -11,6 +11,7 @@ pub mod mail;
 pub mod models;
 pub mod paths;
 pub mod router;
+pub mod search;
 pub mod store;
 pub mod tasks;
 pub mod tiers;

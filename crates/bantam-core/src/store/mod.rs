@@ -7,6 +7,7 @@ mod downloads;
 mod jobs;
 mod mail;
 mod models;
+mod search;
 pub mod settings;
 
 use std::path::Path;
@@ -23,6 +24,7 @@ pub use downloads::{DownloadRow, DownloadStatus, NewDownload};
 pub use jobs::{Job, JobState};
 pub use mail::{Correction, InboxRow, StoredTriage};
 pub use models::ImportedModel;
+pub use search::{ChunkMatch, HitSource, SourceKind, StoredVector, Unembedded};
 
 use crate::error::{Error, Result};
 

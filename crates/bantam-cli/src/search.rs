@@ -1,0 +1,106 @@
+//! `bantam search`: chats and documents by words and by meaning, fused; what has no
+//! vector yet is embedded first (with progress), so results include it.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use bantam_core::embed::{EmbedConfig, Embedder};
+use bantam_core::search::{self, SearchOptions};
+use bantam_core::store::SourceKind;
+use clap::{Args, ValueEnum};
+
+use crate::context::Context;
+use crate::Global;
+
+/// The embedding model the fetch script makes (models/fetch-embedding-model.sh).
+const DEFAULT_EMBED_MODEL: &str = "all-MiniLM-L6-v2.F16.gguf";
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// What to look for, in plain words
+    #[arg(required = true, num_args = 1..)]
+    pub words: Vec<String>,
+    /// Only this kind (default: all)
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// The embedding model (default: all-MiniLM-L6-v2.F16.gguf in the models folder or
+    /// in ~/.cache/bantam); without one, words only
+    #[arg(long, env = "BANTAM_EMBED_MODEL", value_name = "GGUF")]
+    pub embed_model: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+pub enum Kind {
+    Chat,
+    Doc,
+}
+
+pub async fn run(global: &Global, args: SearchArgs) -> Result<u8> {
+    let ctx = Context::open(global).await?;
+    let query = args.words.join(" ");
+    let kinds = match args.kind {
+        None => vec![SourceKind::Message, SourceKind::Chunk],
+        Some(Kind::Chat) => vec![SourceKind::Message],
+        Some(Kind::Doc) => vec![SourceKind::Chunk],
+    };
+    let model = args.embed_model.clone().or_else(|| {
+        let cache = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam").join(DEFAULT_EMBED_MODEL));
+        [Some(ctx.data.models_dir().join(DEFAULT_EMBED_MODEL)), cache]
+            .into_iter()
+            .flatten()
+            .find(|p| p.is_file())
+    });
+    let embedder = match model {
+        Some(path) => {
+            let embedder = Embedder::start(EmbedConfig {
+                threads: global.threads,
+                ..EmbedConfig::new(path)
+            })
+            .await?;
+            let mut counter: Option<bantam_bench::progress::Counter> = None;
+            search::index(&ctx.store, &embedder, |done, total| {
+                counter
+                    .get_or_insert_with(|| bantam_bench::progress::Counter::new("embedded for search", total))
+                    .set(done);
+            })
+            .await?;
+            Some(embedder)
+        }
+        None => {
+            eprintln!(
+                "note: no embedding model, so words only — models/fetch-embedding-model.sh makes one \
+                 (or pass --embed-model)"
+            );
+            None
+        }
+    };
+    let options = SearchOptions {
+        kinds,
+        limit: args.limit,
+    };
+    let hits = search::search(&ctx.store, embedder.as_ref(), &query, &options).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&hits)?);
+    } else if hits.is_empty() {
+        eprintln!("nothing found for \"{query}\"");
+    } else {
+        for h in &hits {
+            let place = match (h.kind, h.page) {
+                (SourceKind::Message, _) => format!("chat {} · {}", h.parent_id, h.title),
+                (SourceKind::Chunk, Some(p)) => format!("doc {} · {} · p. {p}", h.parent_id, h.title),
+                (SourceKind::Chunk, None) => format!("doc {} · {} · part {}", h.parent_id, h.title, h.part + 1),
+            };
+            let how = match (h.word_rank, h.meaning_rank) {
+                (Some(_), Some(_)) => "words + meaning",
+                (Some(_), None) => "words",
+                _ => "meaning",
+            };
+            println!("{place}  ({how})\n    {}", h.snippet);
+        }
+    }
+    Ok(if hits.is_empty() { crate::exit::NOT_FOUND } else { 0 })
+}

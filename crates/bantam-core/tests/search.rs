@@ -1,0 +1,162 @@
+//! Search by words and meaning over a real SQLite file with the real embedding model:
+//! what is indexed, what each method finds, fusion, re-indexing after a model change,
+//! and nothing left behind when the source is deleted.
+
+use bantam_core::embed::{EmbedConfig, Embedder};
+use bantam_core::engine::Role;
+use bantam_core::ingest::{Chunk, Hints};
+use bantam_core::search::{self, SearchOptions};
+use bantam_core::store::{MessageStats, NewDocument, SourceKind};
+use bantam_core::Store;
+
+async fn embedder() -> Embedder {
+    let mut config = EmbedConfig::new(bantam_testkit::embed_model());
+    config.threads = Some(bantam_testkit::test_threads());
+    Embedder::start(config).await.expect("the embedding model loads")
+}
+
+fn chunk(index: usize, text: &str) -> Chunk {
+    Chunk {
+        index,
+        text: text.to_string(),
+        tokens: text.split_whitespace().count(),
+        start: 0,
+        end: text.len(),
+        page_start: Some(index + 1),
+        page_end: Some(index + 1),
+        heading_path: Vec::new(),
+    }
+}
+
+const LEASE: [&str; 3] = [
+    "The tenant shall pay the monthly rent of 950 euros on the first working day of each month.",
+    "No dogs, cats or other animals may be kept in the flat without the landlord's written consent.",
+    "Either party may end this agreement with three months' notice in writing.",
+];
+
+async fn filled(dir: &std::path::Path) -> (Store, i64, i64) {
+    let store = Store::open(&dir.join("bantam.db")).await.unwrap();
+    let text = LEASE.join("\n\n");
+    let hints = Hints::default();
+    let (doc, _) = store
+        .upsert_document(&NewDocument {
+            sha256: "lease",
+            path: "/tmp/lease.pdf",
+            name: "lease.pdf",
+            format: "pdf",
+            size_bytes: text.len() as u64,
+            pages: Some(3),
+            words: text.split_whitespace().count(),
+            text: &text,
+            hints: &hints,
+        })
+        .await
+        .unwrap();
+    let chunks: Vec<Chunk> = LEASE.iter().enumerate().map(|(i, t)| chunk(i, t)).collect();
+    store.replace_chunks(doc.id, &chunks, "test").await.unwrap();
+    let chat = store.create_conversation("Holiday", None, None).await.unwrap();
+    let stats = MessageStats::default();
+    for text in [
+        "Book the train to Lyon for the 14th, the early one.",
+        "My sister's birthday is on the 3rd of May; remind me to call her.",
+    ] {
+        store.add_message(chat.id, Role::User, text, &stats).await.unwrap();
+    }
+    (store, doc.id, chat.id)
+}
+
+#[tokio::test]
+async fn words_and_meaning_each_find_what_the_other_misses_and_fusion_keeps_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, doc, chat) = filled(dir.path()).await;
+    let embedder = embedder().await;
+    let model = embedder.info().model_id.clone();
+    assert_eq!(store.unembedded_count(&model).await.unwrap(), 5);
+    let mut seen = Vec::new();
+    let done = search::index(&store, &embedder, |d, t| seen.push((d, t)))
+        .await
+        .unwrap();
+    assert_eq!(done, 5);
+    assert_eq!(seen.last(), Some(&(5, 5)));
+    assert_eq!(store.unembedded_count(&model).await.unwrap(), 0);
+    // Nothing left to do: a second run embeds nothing.
+    assert_eq!(search::index(&store, &embedder, |_, _| {}).await.unwrap(), 0);
+
+    let options = SearchOptions::default();
+    // No word in common with the clause about animals: found by meaning alone, first.
+    let pets = search::search(&store, Some(&embedder), "Am I allowed to have a pet?", &options)
+        .await
+        .unwrap();
+    let first = &pets[0];
+    assert_eq!(
+        (first.kind, first.source_id, first.part),
+        (SourceKind::Chunk, doc, 1),
+        "{pets:#?}"
+    );
+    assert_eq!(first.page, Some(2));
+    assert_eq!(first.title, "lease.pdf");
+    assert!(first.meaning_rank == Some(1) && first.word_rank.is_none(), "{first:?}");
+    // Words alone do not find it.
+    let words_only = search::search(&store, None, "Am I allowed to have a pet?", &options)
+        .await
+        .unwrap();
+    assert!(
+        words_only.iter().all(|h| h.part != 1 || h.kind != SourceKind::Message),
+        "{words_only:#?}"
+    );
+    assert!(
+        !words_only.iter().any(|h| h.kind == SourceKind::Chunk && h.part == 1),
+        "{words_only:#?}"
+    );
+
+    // A rare word both methods like: first, found by both, its words highlighted.
+    let lyon = search::search(&store, Some(&embedder), "train Lyon", &options)
+        .await
+        .unwrap();
+    assert_eq!(lyon[0].kind, SourceKind::Message, "{lyon:#?}");
+    assert_eq!(lyon[0].parent_id, chat);
+    assert!(lyon[0].word_rank.is_some() && lyon[0].meaning_rank.is_some());
+    assert!(lyon[0].snippet.contains("[Lyon]"), "{}", lyon[0].snippet);
+
+    // Only chats.
+    let only = SearchOptions {
+        kinds: vec![SourceKind::Message],
+        ..SearchOptions::default()
+    };
+    let chats = search::search(&store, Some(&embedder), "rent notice landlord", &only)
+        .await
+        .unwrap();
+    assert!(chats.iter().all(|h| h.kind == SourceKind::Message), "{chats:#?}");
+}
+
+#[tokio::test]
+async fn deleting_the_source_leaves_no_vector_and_no_word_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, doc, chat) = filled(dir.path()).await;
+    let embedder = embedder().await;
+    search::index(&store, &embedder, |_, _| {}).await.unwrap();
+    let model = embedder.info().model_id.clone();
+    let all = [SourceKind::Message, SourceKind::Chunk];
+    assert_eq!(store.vectors(&model, &all).await.unwrap().len(), 5);
+
+    store.delete_document(doc).await.unwrap();
+    store.delete_conversation(chat).await.unwrap();
+    assert!(store.vectors(&model, &all).await.unwrap().is_empty());
+    assert!(store.search_chunks("dogs", 10).await.unwrap().is_empty());
+    let found = search::search(&store, Some(&embedder), "pets in the flat", &SearchOptions::default())
+        .await
+        .unwrap();
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[tokio::test]
+async fn vectors_from_another_model_are_made_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, _) = filled(dir.path()).await;
+    let embedder = embedder().await;
+    search::index(&store, &embedder, |_, _| {}).await.unwrap();
+    // The same text under another model id: everything is due again, and replaced.
+    assert_eq!(store.unembedded_count("another-model:1").await.unwrap(), 5);
+    let rows = store.unembedded("another-model:1", 100).await.unwrap();
+    assert_eq!(rows.len(), 5);
+}
