@@ -1,14 +1,16 @@
--- Search by meaning: a vector per message and per document chunk, with the embedding
--- model that made it (a vector from another model is not comparable, and is made again
+-- Search by meaning: vectors of messages and document chunks — one per window of about a
+-- hundred words (an embedding model reads a few hundred tokens well; a chunk holds more)
+-- — with the embedding model that made them (a vector from another model is not comparable, and is made again
 -- when the model changes). Little-endian f32, unit length. Deleting the source deletes
 -- its vector (triggers; a document's chunks go by cascade, which fires them too).
 CREATE TABLE embeddings (
     kind      TEXT NOT NULL CHECK (kind IN ('message', 'chunk')),
     source_id INTEGER NOT NULL,   -- messages.id, or document_chunks.document_id
     part      INTEGER NOT NULL,   -- 0, or document_chunks.idx
+    window    INTEGER NOT NULL,   -- which window of the text, from 0
     model_id  TEXT NOT NULL,
     vector    BLOB NOT NULL,
-    PRIMARY KEY (kind, source_id, part)
+    PRIMARY KEY (kind, source_id, part, window)
 );
 
 CREATE TRIGGER embeddings_message_gone AFTER DELETE ON messages BEGIN

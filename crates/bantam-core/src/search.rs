@@ -1,9 +1,13 @@
 //! Search across chats and documents: words (FTS5's BM25) and meaning (the embedding
-//! model's vectors, exact cosine) fused by reciprocal rank fusion — each list's rank, not
-//! its score, counts (`1 / (60 + rank)`), so BM25's unbounded scores and cosines need no
-//! common scale, and a passage both lists rank well beats one only one of them likes
-//! (Cormack et al., 2009; GPT4All's LocalDocs fuses the same way). Without an embedding
-//! model it is words alone, and says so.
+//! model's vectors, exact cosine, each text as overlapping windows) fused by reciprocal
+//! rank fusion — each list's rank, not its score, counts (`1 / (60 + rank)`), so BM25's
+//! unbounded scores and cosines need no common scale, and a passage both lists rank well
+//! beats one only one of them likes (Cormack et al., 2009; GPT4All's LocalDocs fuses the
+//! same way). Next to matches by meaning, a match by words counts only when the passage
+//! has every word of the query (function words aside): a question asked in other words
+//! than the passage's matches many passages by a common word or two, and those outvoted
+//! the match by meaning (chosen on the evaluation's dev questions: docs/search.md).
+//! Without an embedding model it is words alone, ranked by BM25.
 
 use std::collections::HashMap;
 
@@ -17,8 +21,13 @@ use crate::store::{SourceKind, Store, StoredVector};
 const RRF_K: f64 = 60.0;
 /// Candidates taken from each list before fusing.
 const CANDIDATES: usize = 50;
-/// Texts embedded per call while indexing.
-const INDEX_BATCH: usize = 32;
+/// Messages and chunks embedded per batch while indexing.
+const INDEX_BATCH: usize = 16;
+/// Words in one embedded window, and how many the next one starts after: all-MiniLM-L6-v2
+/// reads 256 tokens (about 190 words) well and was trained on shorter texts; a chunk of
+/// a thousand tokens embedded whole would be cut, and a long window blurs its topics.
+const WINDOW_WORDS: usize = 100;
+const WINDOW_STRIDE: usize = 75;
 
 /// What a search looks through.
 #[derive(Debug, Clone)]
@@ -71,19 +80,25 @@ pub async fn index(store: &Store, embedder: &Embedder, mut progress: impl FnMut(
         if todo.is_empty() {
             break;
         }
-        let vectors = embedder.embed(todo.iter().map(|t| t.text.clone()).collect()).await?;
-        let rows: Vec<StoredVector> = todo
-            .iter()
-            .zip(vectors)
-            .map(|(t, e)| StoredVector {
-                kind: t.kind,
-                source_id: t.source_id,
-                part: t.part,
-                vector: e.vector,
-            })
-            .collect();
+        let windows: Vec<Vec<String>> = todo.iter().map(|t| windows(&t.text)).collect();
+        let mut vectors = embedder
+            .embed(windows.iter().flatten().cloned().collect())
+            .await?
+            .into_iter();
+        let mut rows: Vec<StoredVector> = Vec::new();
+        for (t, w) in todo.iter().zip(&windows) {
+            for (window, e) in (0..w.len()).zip(vectors.by_ref()) {
+                rows.push(StoredVector {
+                    kind: t.kind,
+                    source_id: t.source_id,
+                    part: t.part,
+                    window: window as i64,
+                    vector: e.vector,
+                });
+            }
+        }
         store.put_vectors(&model_id, &rows).await?;
-        done += rows.len();
+        done += todo.len();
         progress(done.min(total), total);
     }
     Ok(done)
@@ -108,36 +123,79 @@ pub async fn search(
     query: &str,
     options: &SearchOptions,
 ) -> Result<Vec<Hit>> {
+    fused(store, embedder, query, options, true).await
+}
+
+/// By meaning alone (the evaluation compares it with words alone and with both).
+pub async fn search_by_meaning(
+    store: &Store,
+    embedder: Option<&Embedder>,
+    query: &str,
+    options: &SearchOptions,
+) -> Result<Vec<Hit>> {
+    fused(store, embedder, query, options, false).await
+}
+
+async fn fused(
+    store: &Store,
+    embedder: Option<&Embedder>,
+    query: &str,
+    options: &SearchOptions,
+    by_words: bool,
+) -> Result<Vec<Hit>> {
     let mut words: Vec<(Key, String)> = Vec::new();
-    if options.kinds.contains(&SourceKind::Chunk) {
+    if by_words && options.kinds.contains(&SourceKind::Chunk) {
         for m in store.search_chunks(query, CANDIDATES as i64).await? {
             words.push(((SourceKind::Chunk, m.document_id, m.idx), m.snippet));
         }
     }
-    if options.kinds.contains(&SourceKind::Message) {
+    if by_words && options.kinds.contains(&SourceKind::Message) {
         for (id, snippet) in store.search_messages_any(query, CANDIDATES as i64).await? {
             words.push(((SourceKind::Message, id, 0), snippet));
         }
     }
     // Two BM25 lists (chunks, messages) are not on one scale: take them in turn.
     let words = interleave(words);
-    let meaning = match embedder {
+    // By meaning: a source scores as its best window, and that window is its snippet.
+    let mut best_window: HashMap<Key, i64> = HashMap::new();
+    let meaning: Vec<Key> = match embedder {
         Some(e) if !query.trim().is_empty() => {
             let q = e.embed_one(query).await?;
-            let mut scored: Vec<(Key, f32)> = store
-                .vectors(&e.info().model_id, &options.kinds)
-                .await?
-                .into_iter()
-                .map(|v| ((v.kind, v.source_id, v.part), cosine(&q, &v.vector)))
-                .collect();
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let mut best: HashMap<Key, (f32, i64)> = HashMap::new();
+            for v in store.vectors(&e.info().model_id, &options.kinds).await? {
+                let score = cosine(&q, &v.vector);
+                let entry = best.entry((v.kind, v.source_id, v.part)).or_insert((f32::MIN, 0));
+                if score > entry.0 {
+                    *entry = (score, v.window);
+                }
+            }
+            let mut scored: Vec<(Key, f32, i64)> = best.into_iter().map(|(k, (s, w))| (k, s, w)).collect();
+            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0 .1.cmp(&b.0 .1)));
             scored.truncate(CANDIDATES);
-            scored.into_iter().map(|(k, _)| k).collect()
+            scored
+                .into_iter()
+                .map(|(k, _, w)| {
+                    best_window.insert(k, w);
+                    k
+                })
+                .collect()
         }
         _ => Vec::new(),
     };
+    // With matches by meaning, a match by words counts only when it has every word of
+    // the query (a lookup); alone, words rank as BM25 ranks them.
+    let terms = crate::store::query_terms(query);
     let mut fused: HashMap<Key, Fused> = HashMap::new();
     for (rank, (key, snippet)) in words.into_iter().enumerate() {
+        if !meaning.is_empty() {
+            let text = store
+                .hit_source(key.0, key.1, key.2)
+                .await?
+                .map(|s| s.text.to_lowercase());
+            if !text.is_some_and(|t| has_every(&terms, &t)) {
+                continue;
+            }
+        }
         let e = fused.entry(key).or_default();
         e.score += 1.0 / (RRF_K + rank as f64 + 1.0);
         e.word_rank = Some(rank + 1);
@@ -171,7 +229,14 @@ pub async fn search(
             parent_id: source.parent_id,
             title: source.title,
             page: source.page,
-            snippet: snippet.map_or_else(|| opening(&source.text), |s| one_line(&s)),
+            snippet: snippet.map_or_else(
+                || {
+                    let at = best_window.get(&(kind, source_id, part)).copied().unwrap_or(0);
+                    let w = windows(&source.text);
+                    opening(w.get(at as usize).map_or(source.text.as_str(), String::as_str))
+                },
+                |s| one_line(&s),
+            ),
             score,
             word_rank,
             meaning_rank,
@@ -190,6 +255,35 @@ fn interleave(list: Vec<(Key, String)>) -> Vec<(Key, String)> {
             (None, None) => return out,
             (x, y) => out.extend(x.into_iter().chain(y)),
         }
+    }
+}
+
+/// Whether every one of `terms` starts a word of `text` (lower-cased), as the word query
+/// matches them (a prefix).
+fn has_every(terms: &[String], text: &str) -> bool {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    !terms.is_empty() && terms.iter().all(|t| words.iter().any(|w| w.starts_with(t.as_str())))
+}
+
+/// A text's windows: `WINDOW_WORDS` words each, overlapping, the last one ending with the
+/// text; a short text is one window.
+fn windows(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() <= WINDOW_WORDS {
+        return vec![words.join(" ")];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        let end = (start + WINDOW_WORDS).min(words.len());
+        out.push(words[start..end].join(" "));
+        if end == words.len() {
+            return out;
+        }
+        start += WINDOW_STRIDE;
     }
 }
 
@@ -223,6 +317,28 @@ mod tests {
         ];
         let ids: Vec<i64> = interleave(list).into_iter().map(|(k, _)| k.1).collect();
         assert_eq!(ids, [1, 10, 2, 3]);
+    }
+
+    #[test]
+    fn every_query_word_must_start_a_word_of_the_text() {
+        let terms: Vec<String> = ["pool", "directory"].map(String::from).to_vec();
+        assert!(has_every(&terms, "packages are kept in a large pool directory"));
+        assert!(has_every(&terms, "pools of directory-like things"));
+        assert!(!has_every(&terms, "the directories of /usr"));
+        assert!(!has_every(&[], "anything"));
+    }
+
+    #[test]
+    fn windows_overlap_and_cover_the_text() {
+        assert_eq!(windows("a short  text"), ["a short text"]);
+        assert_eq!(windows(""), [""]);
+        let text: Vec<String> = (0..260).map(|i| format!("w{i}")).collect();
+        let w = windows(&text.join(" "));
+        assert_eq!(w.len(), 4, "0–99, 75–174, 150–249, 225–259");
+        assert!(w[0].starts_with("w0 ") && w[0].ends_with(" w99"));
+        assert!(w[1].starts_with("w75 ") && w[1].ends_with(" w174"));
+        assert!(w[2].starts_with("w150 ") && w[2].ends_with(" w249"));
+        assert!(w[3].starts_with("w225 ") && w[3].ends_with(" w259"));
     }
 
     #[test]

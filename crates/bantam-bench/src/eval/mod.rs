@@ -5,6 +5,7 @@
 mod documents;
 mod router;
 mod score;
+mod search;
 mod triage;
 
 use anyhow::{Context as _, Result};
@@ -62,6 +63,22 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Search over documents (JSON Lines: id, query, kind lookup|paraphrase, doc, answer —
+    /// a phrase of the passage that answers —, split): recall@5 and MRR@10 for words,
+    /// meaning and both fused
+    Search {
+        labels: PathBuf,
+        /// Where the labeled documents are (repeatable; default: the labels file's folder)
+        #[arg(long, value_name = "DIR")]
+        doc_dir: Vec<PathBuf>,
+        /// The embedding model (a GGUF with pooling)
+        #[arg(long, value_name = "GGUF")]
+        embed_model: PathBuf,
+        #[arg(long)]
+        split: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The router: both tiers answer every item (JSON Lines: id, question, answer,
     /// choices), then quality against the share escalated, next to always-small,
     /// always-big, random and the oracle; and the decision's latency
@@ -109,6 +126,23 @@ fn spread<T: Clone>(items: Vec<T>, limit: Option<usize>) -> Vec<T> {
 
 pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
     match cmd {
+        EvalCommand::Search {
+            labels,
+            doc_dir,
+            embed_model,
+            split,
+            json,
+        } => {
+            let options = search::Options {
+                labels,
+                doc_dirs: doc_dir,
+                embed_model,
+                split,
+                json,
+            };
+            search::run(setup, &options).await?;
+            Ok(0)
+        }
         EvalCommand::Router {
             data,
             small,

@@ -24,7 +24,7 @@ pub use downloads::{DownloadRow, DownloadStatus, NewDownload};
 pub use jobs::{Job, JobState};
 pub use mail::{Correction, InboxRow, StoredTriage};
 pub use models::ImportedModel;
-pub use search::{ChunkMatch, HitSource, SourceKind, StoredVector, Unembedded};
+pub use search::{query_terms, ChunkMatch, HitSource, SourceKind, StoredVector, Unembedded};
 
 use crate::error::{Error, Result};
 

@@ -26,12 +26,13 @@ pub struct Unembedded {
     pub text: String,
 }
 
-/// A stored vector.
+/// A stored vector: one window of a message's or a chunk's text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredVector {
     pub kind: SourceKind,
     pub source_id: i64,
     pub part: i64,
+    pub window: i64,
     pub vector: Vec<f32>,
 }
 
@@ -70,19 +71,28 @@ const STOPWORDS: &[&str] = &[
 /// prefix ("pet" finds "pets"): a question in plain words rarely has all of them in the
 /// passage that answers it. Function words are left out unless there is nothing else.
 pub(super) fn any_word(input: &str) -> Option<String> {
+    let terms: Vec<String> = query_terms(input).iter().map(|w| format!("\"{w}\"*")).collect();
+    (!terms.is_empty()).then(|| terms.join(" OR "))
+}
+
+/// The words a query is matched by: lower-cased, function words left out unless there is
+/// nothing else.
+pub fn query_terms(input: &str) -> Vec<String> {
     let words: Vec<String> = input
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)
         .collect();
-    let content: Vec<&String> = words.iter().filter(|w| !STOPWORDS.contains(&w.as_str())).collect();
-    let chosen = if content.is_empty() {
-        words.iter().collect()
+    let content: Vec<String> = words
+        .iter()
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .cloned()
+        .collect();
+    if content.is_empty() {
+        words
     } else {
         content
-    };
-    let terms: Vec<String> = chosen.iter().map(|w| format!("\"{w}\"*")).collect();
-    (!terms.is_empty()).then(|| terms.join(" OR "))
+    }
 }
 
 impl Store {
@@ -92,13 +102,14 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT 'message' AS kind, m.id AS source_id, 0 AS part, m.content AS text
              FROM messages m
-             LEFT JOIN embeddings e ON e.kind = 'message' AND e.source_id = m.id AND e.model_id = ?1
+             LEFT JOIN embeddings e ON e.kind = 'message' AND e.source_id = m.id AND e.window = 0
+                                    AND e.model_id = ?1
              WHERE e.source_id IS NULL AND trim(m.content) != ''
              UNION ALL
              SELECT 'chunk', c.document_id, c.idx, c.text
              FROM document_chunks c
              LEFT JOIN embeddings e ON e.kind = 'chunk' AND e.source_id = c.document_id AND e.part = c.idx
-                                    AND e.model_id = ?1
+                                    AND e.window = 0 AND e.model_id = ?1
              WHERE e.source_id IS NULL
              LIMIT ?2",
         )
@@ -123,16 +134,27 @@ impl Store {
         .await?)
     }
 
-    /// Stores vectors (replacing any other model's), in one transaction.
+    /// Stores vectors in one transaction. A source's window 0 replaces all it had (another
+    /// model's vectors, windows of an older text), so give a source's windows together.
     pub async fn put_vectors(&self, model_id: &str, vectors: &[StoredVector]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         for v in vectors {
+            if v.window == 0 {
+                sqlx::query("DELETE FROM embeddings WHERE kind = ? AND source_id = ? AND part = ?")
+                    .bind(v.kind)
+                    .bind(v.source_id)
+                    .bind(v.part)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query(
-                "INSERT OR REPLACE INTO embeddings (kind, source_id, part, model_id, vector) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO embeddings (kind, source_id, part, window, model_id, vector)
+                 VALUES (?, ?, ?, ?, ?, ?)",
             )
             .bind(v.kind)
             .bind(v.source_id)
             .bind(v.part)
+            .bind(v.window)
             .bind(model_id)
             .bind(to_blob(&v.vector))
             .execute(&mut *tx)
@@ -144,18 +166,19 @@ impl Store {
 
     /// Every vector from `model_id` of these kinds (exact search reads them all).
     pub async fn vectors(&self, model_id: &str, kinds: &[SourceKind]) -> Result<Vec<StoredVector>> {
-        let rows: Vec<(SourceKind, i64, i64, Vec<u8>)> =
-            sqlx::query_as("SELECT kind, source_id, part, vector FROM embeddings WHERE model_id = ?")
+        let rows: Vec<(SourceKind, i64, i64, i64, Vec<u8>)> =
+            sqlx::query_as("SELECT kind, source_id, part, window, vector FROM embeddings WHERE model_id = ?")
                 .bind(model_id)
                 .fetch_all(&self.pool)
                 .await?;
         Ok(rows
             .into_iter()
             .filter(|r| kinds.contains(&r.0))
-            .map(|(kind, source_id, part, blob)| StoredVector {
+            .map(|(kind, source_id, part, window, blob)| StoredVector {
                 kind,
                 source_id,
                 part,
+                window,
                 vector: from_blob(&blob),
             })
             .collect())
