@@ -1,7 +1,6 @@
 //! Bantam's engine, store and task logic. No GUI or HTTP dependencies: the desktop
 //! shell and the CLI are thin adapters over this crate.
 
-pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod hardware;
@@ -18,6 +17,8 @@ pub mod tiers;
 pub mod tools;
 pub mod units;
 
+// Sentence embeddings live in `engine/`: llama.cpp is reached only from there.
+pub use engine::embed;
 pub use engine::{Engine, EngineConfig};
 pub use error::{Error, Result};
 pub use store::Store;

@@ -94,36 +94,37 @@ pub fn real_model(file: &str) -> PathBuf {
     path
 }
 
+/// A file a fetch script leaves in a cache: `env` when set, else `in_home` under the home
+/// directory; panics with what is missing and the script that makes it.
+fn fetched(env: &str, in_home: &str, what: &str, script: &str) -> PathBuf {
+    let path = std::env::var_os(env)
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(in_home)))
+        .unwrap_or_else(|| PathBuf::from(in_home));
+    assert!(path.is_file(), "{what} is missing at {}: run {script}", path.display());
+    path
+}
+
 /// A Python with the official `openai` client, as `scripts/fetch-openai-client.sh` makes
 /// it: `BANTAM_OPENAI_PYTHON`, else `~/.cache/bantam-tools/openai-venv/bin/python`.
 pub fn openai_python() -> PathBuf {
-    let path = std::env::var_os("BANTAM_OPENAI_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam-tools/openai-venv/bin/python"))
-        })
-        .unwrap_or_else(|| PathBuf::from("python3"));
-    assert!(
-        path.is_file(),
-        "the openai client is missing at {}: run scripts/fetch-openai-client.sh",
-        path.display()
-    );
-    path
+    fetched(
+        "BANTAM_OPENAI_PYTHON",
+        ".cache/bantam-tools/openai-venv/bin/python",
+        "the openai client",
+        "scripts/fetch-openai-client.sh",
+    )
 }
 
 /// all-MiniLM-L6-v2 as a GGUF, as `models/fetch-embedding-model.sh` makes it:
 /// `BANTAM_EMBED_MODEL`, else its place in `~/.cache/bantam`.
 pub fn embed_model() -> PathBuf {
-    let path = std::env::var_os("BANTAM_EMBED_MODEL")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam/all-MiniLM-L6-v2.F16.gguf")))
-        .unwrap_or_else(|| PathBuf::from("all-MiniLM-L6-v2.F16.gguf"));
-    assert!(
-        path.is_file(),
-        "the embedding model is missing at {}: run models/fetch-embedding-model.sh",
-        path.display()
-    );
-    path
+    fetched(
+        "BANTAM_EMBED_MODEL",
+        ".cache/bantam/all-MiniLM-L6-v2.F16.gguf",
+        "the embedding model",
+        "models/fetch-embedding-model.sh",
+    )
 }
 
 /// The embedding model's own files (safetensors, vocabulary), which the fetch script
@@ -141,14 +142,10 @@ pub fn embed_model_source() -> PathBuf {
 /// The Python with gguf, safetensors and numpy that `models/fetch-embedding-model.sh`
 /// makes: `BANTAM_GGUF_PYTHON`, else `~/.cache/bantam-tools/gguf-venv/bin/python`.
 pub fn gguf_python() -> PathBuf {
-    let path = std::env::var_os("BANTAM_GGUF_PYTHON")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam-tools/gguf-venv/bin/python")))
-        .unwrap_or_else(|| PathBuf::from("python3"));
-    assert!(
-        path.is_file(),
-        "numpy and safetensors are missing at {}: run models/fetch-embedding-model.sh",
-        path.display()
-    );
-    path
+    fetched(
+        "BANTAM_GGUF_PYTHON",
+        ".cache/bantam-tools/gguf-venv/bin/python",
+        "numpy and safetensors",
+        "models/fetch-embedding-model.sh",
+    )
 }

@@ -3,6 +3,7 @@
 //! channels. Requests are decoded together in one batch (continuous batching), each in
 //! its own KV-cache sequence, and a new request reuses the longest cached prompt prefix.
 
+pub mod embed;
 mod logs;
 mod sampler;
 mod text;

@@ -15,7 +15,7 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::engine::worker::{backend, load_error};
+use super::worker::{backend, load_error};
 use crate::error::{Error, Result};
 use crate::models::gguf::GgufHeader;
 
