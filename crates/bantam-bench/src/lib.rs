@@ -15,6 +15,7 @@ mod fit;
 mod measure;
 pub mod progress;
 mod router;
+mod search;
 mod tasks;
 
 use std::path::PathBuf;
@@ -65,6 +66,8 @@ pub enum BenchCommand {
     /// Sentence embeddings: texts/s batched and one at a time, next to llama.cpp's
     /// llama-embedding on the same GGUF
     Embed(embed::EmbedArgs),
+    /// Search by meaning as the index grows: p50/p95 at 1k, 10k and 100k stored vectors
+    Search(search::SearchArgs),
     /// What one routing decision costs: the small model's judgement, p50/p95 over the
     /// router evaluation's questions
     Router(router::RouterArgs),
@@ -111,7 +114,10 @@ impl Output {
 impl BenchCommand {
     /// Whether the bench runs a model (the CLI then resolves one for [`Setup`]).
     pub fn needs_model(&self) -> bool {
-        !matches!(self, BenchCommand::Download(_) | BenchCommand::Embed(_))
+        !matches!(
+            self,
+            BenchCommand::Download(_) | BenchCommand::Embed(_) | BenchCommand::Search(_)
+        )
     }
 }
 
@@ -121,6 +127,7 @@ pub async fn run(cmd: BenchCommand, setup: Option<Setup>) -> Result<u8> {
     match cmd {
         BenchCommand::Download(args) => download::run(&args).await,
         BenchCommand::Embed(args) => embed::run(&args).await,
+        BenchCommand::Search(args) => search::run(&args).await,
         BenchCommand::Engine(args) => engine::run(&need()?, args).await,
         BenchCommand::Api(args) => api::run(&need()?, &args).await,
         BenchCommand::Router(args) => router::run(&need()?, &args).await,

@@ -115,6 +115,39 @@ struct Fused {
     snippet: Option<String>,
 }
 
+/// A source found by meaning: its key, its best window and that window's cosine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Nearest {
+    pub key: (SourceKind, i64, i64),
+    pub window: i64,
+    pub cosine: f32,
+}
+
+/// The sources whose best window is closest to `query` (a unit vector from `model_id`),
+/// best first, at most `CANDIDATES`: exact, every stored window of these kinds.
+pub async fn nearest(store: &Store, model_id: &str, query: &[f32], options: &SearchOptions) -> Result<Vec<Nearest>> {
+    let mut best: HashMap<Key, (f32, i64)> = HashMap::new();
+    for v in store.vectors(model_id, &options.kinds).await? {
+        let score = cosine(query, &v.vector);
+        let entry = best.entry((v.kind, v.source_id, v.part)).or_insert((f32::MIN, 0));
+        if score > entry.0 {
+            *entry = (score, v.window);
+        }
+    }
+    let mut scored: Vec<Nearest> = best
+        .into_iter()
+        .map(|(key, (cosine, window))| Nearest { key, window, cosine })
+        .collect();
+    scored.sort_by(|a, b| {
+        b.cosine
+            .total_cmp(&a.cosine)
+            .then(a.key.1.cmp(&b.key.1))
+            .then(a.key.2.cmp(&b.key.2))
+    });
+    scored.truncate(CANDIDATES);
+    Ok(scored)
+}
+
 /// Searches; `embedder` adds matches by meaning (index first: only what has a vector is
 /// found by meaning).
 pub async fn search(
@@ -161,22 +194,12 @@ async fn fused(
     let meaning: Vec<Key> = match embedder {
         Some(e) if !query.trim().is_empty() => {
             let q = e.embed_one(query).await?;
-            let mut best: HashMap<Key, (f32, i64)> = HashMap::new();
-            for v in store.vectors(&e.info().model_id, &options.kinds).await? {
-                let score = cosine(&q, &v.vector);
-                let entry = best.entry((v.kind, v.source_id, v.part)).or_insert((f32::MIN, 0));
-                if score > entry.0 {
-                    *entry = (score, v.window);
-                }
-            }
-            let mut scored: Vec<(Key, f32, i64)> = best.into_iter().map(|(k, (s, w))| (k, s, w)).collect();
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0 .1.cmp(&b.0 .1)));
-            scored.truncate(CANDIDATES);
-            scored
+            nearest(store, &e.info().model_id, &q, options)
+                .await?
                 .into_iter()
-                .map(|(k, _, w)| {
-                    best_window.insert(k, w);
-                    k
+                .map(|n| {
+                    best_window.insert(n.key, n.window);
+                    n.key
                 })
                 .collect()
         }
