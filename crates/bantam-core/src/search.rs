@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::embed::{cosine, Embedder};
 use crate::error::Result;
-use crate::store::{SourceKind, Store, StoredVector};
+use crate::store::{HitSource, SourceKind, Store, StoredVector};
 
 /// RRF's constant: how much the first ranks outweigh the rest (60 in the paper).
 const RRF_K: f64 = 60.0;
@@ -209,13 +209,16 @@ async fn fused(
     // the query (a lookup); alone, words rank as BM25 ranks them.
     let terms = crate::store::query_terms(query);
     let mut fused: HashMap<Key, Fused> = HashMap::new();
+    // What the word check read, kept for the hits shown: each source is read once.
+    let mut sources: HashMap<Key, HitSource> = HashMap::new();
     for (rank, (key, snippet)) in words.into_iter().enumerate() {
         if !meaning.is_empty() {
-            let text = store
-                .hit_source(key.0, key.1, key.2)
-                .await?
-                .map(|s| s.text.to_lowercase());
-            if !text.is_some_and(|t| has_every(&terms, &t)) {
+            let Some(source) = store.hit_source(key.0, key.1, key.2).await? else {
+                continue;
+            };
+            let has_all = has_every(&terms, &source.text.to_lowercase());
+            sources.insert(key, source);
+            if !has_all {
                 continue;
             }
         }
@@ -242,8 +245,12 @@ async fn fused(
         if hits.len() >= options.limit {
             break;
         }
-        let Some(source) = store.hit_source(kind, source_id, part).await? else {
-            continue;
+        let source = match sources.remove(&(kind, source_id, part)) {
+            Some(source) => source,
+            None => match store.hit_source(kind, source_id, part).await? {
+                Some(source) => source,
+                None => continue,
+            },
         };
         hits.push(Hit {
             kind,

@@ -166,22 +166,24 @@ impl Store {
 
     /// Every vector from `model_id` of these kinds (exact search reads them all).
     pub async fn vectors(&self, model_id: &str, kinds: &[SourceKind]) -> Result<Vec<StoredVector>> {
-        let rows: Vec<(SourceKind, i64, i64, i64, Vec<u8>)> =
-            sqlx::query_as("SELECT kind, source_id, part, window, vector FROM embeddings WHERE model_id = ?")
-                .bind(model_id)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| kinds.contains(&r.0))
-            .map(|(kind, source_id, part, window, blob)| StoredVector {
+        let mut out = Vec::new();
+        for &kind in kinds {
+            let rows: Vec<(i64, i64, i64, Vec<u8>)> = sqlx::query_as(
+                "SELECT source_id, part, window, vector FROM embeddings WHERE model_id = ? AND kind = ?",
+            )
+            .bind(model_id)
+            .bind(kind)
+            .fetch_all(&self.pool)
+            .await?;
+            out.extend(rows.into_iter().map(|(source_id, part, window, blob)| StoredVector {
                 kind,
                 source_id,
                 part,
                 window,
                 vector: from_blob(&blob),
-            })
-            .collect())
+            }));
+        }
+        Ok(out)
     }
 
     /// Chunks matching any word of `query`, ranked by BM25 (more and rarer words first).
