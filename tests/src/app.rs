@@ -350,17 +350,19 @@ impl App {
         .await;
     }
 
-    /// Types into a field. A window just shown may not take focus yet under load
-    /// ("Element is not focusable"): that is retried for a few seconds, nothing else.
+    /// Types into a field. A window just started may not be the active one yet under
+    /// load, and WebKit then refuses focus ("Element is not focusable"): the field is
+    /// clicked (which activates the window) and the typing retried for up to 30 s,
+    /// nothing else.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let mut tries = 0;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let el = self.find(css).await;
             el.clear().await.ok();
             match el.send_keys(text).await {
                 Ok(()) => return,
-                Err(e) if tries < 50 && e.to_string().contains("not focusable") => {
-                    tries += 1;
+                Err(e) if std::time::Instant::now() < deadline && e.to_string().contains("not focusable") => {
+                    el.click().await.ok();
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 Err(e) => panic!("typing into {css}: {e}"),
