@@ -216,7 +216,7 @@ fn eval_documents_scores_metadata_against_labels() {
 }
 
 #[test]
-fn search_finds_a_documents_page_by_meaning_and_words() {
+fn search_and_ask_find_a_documents_page_by_meaning_and_words() {
     let data = tempfile::tempdir().expect("tempdir");
     let ingested = bantam(data.path())
         .arg("ingest")
@@ -270,4 +270,61 @@ fn search_finds_a_documents_page_by_meaning_and_words() {
         .expect("runs");
     assert_eq!(none.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&none.stderr).contains("nothing found"));
+
+    // Ask: the pages found are the numbered sources the model answers from, and what it
+    // cites is among them (whether the smoke model answers right is the evaluation's
+    // business, on real models: docs/search.md).
+    let ask = |question: &str| {
+        bantam(data.path())
+            .args(["ask", "--kind", "doc", "--json", "--embed-model"])
+            .arg(bantam_testkit::embed_model())
+            .arg(question)
+            .output()
+            .expect("runs")
+    };
+    let asked = ask("Which directory keeps temporary files that are preserved between reboots?");
+    let answer: Value = serde_json::from_slice(&asked.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&asked.stderr)));
+    assert_ne!(answer["outcome"], "nothing_close", "{answer:#}");
+    let sources = answer["sources"].as_array().expect("sources");
+    assert!(!sources.is_empty() && sources.len() <= 5, "{answer:#}");
+    for (i, s) in sources.iter().enumerate() {
+        assert_eq!(s["n"], i + 1, "{answer:#}");
+    }
+    assert_eq!(sources[0]["hit"]["title"], "fhs-3.0.pdf");
+    assert!(
+        sources.iter().any(|s| s["passage"]
+            .as_str()
+            .unwrap()
+            .contains("preserved between system reboots")),
+        "{answer:#}"
+    );
+    let cited = answer["cited"].as_array().expect("cited");
+    assert!(
+        cited
+            .iter()
+            .all(|n| (1..=sources.len() as u64).contains(&n.as_u64().unwrap())),
+        "{answer:#}"
+    );
+    let answered = answer["outcome"] == "answered";
+    assert_eq!(answered, !cited.is_empty(), "{answer:#}");
+    assert_eq!(asked.status.code(), Some(if answered { 0 } else { 4 }));
+
+    // Nothing in the file comes near: not found, without asking the model.
+    let none = ask("Who won the 2018 FIFA World Cup?");
+    assert_eq!(none.status.code(), Some(4));
+    let answer: Value = serde_json::from_slice(&none.stdout).expect("JSON");
+    assert_eq!(answer["outcome"], "nothing_close", "{answer:#}");
+    assert_eq!(answer["text"], "");
+    let plain = bantam(data.path())
+        .args(["ask", "--embed-model"])
+        .arg(bantam_testkit::embed_model())
+        .arg("Who won the 2018 FIFA World Cup?")
+        .output()
+        .expect("runs");
+    assert_eq!(plain.status.code(), Some(4));
+    assert_eq!(
+        String::from_utf8_lossy(&plain.stdout).trim(),
+        "Not found in your files."
+    );
 }

@@ -3,6 +3,7 @@
 //! the README (0 ok, 1 error, 2 usage, 3 model problem, 4 not found, 130 interrupted).
 
 mod accounts;
+mod ask;
 mod chat;
 mod context;
 mod documents;
@@ -83,6 +84,8 @@ pub enum Command {
     Accounts(accounts::AccountsCommand),
     /// Search chats and documents by words and by meaning
     Search(search::SearchArgs),
+    /// Ask a question of your documents and chats: an answer with citations, or "not found"
+    Ask(ask::AskArgs),
     /// Triage email: category, priority, reply needed, action items, route — per message
     Triage(triage::TriageArgs),
     /// Accuracy of a task against labeled data
@@ -153,6 +156,7 @@ fn main() -> ExitCode {
             Command::Documents(cmd) => documents::documents(&cli.global, cmd).await,
             Command::Triage(args) => triage::run(&cli.global, args).await,
             Command::Search(args) => search::run(&cli.global, args).await,
+            Command::Ask(args) => ask::run(&cli.global, args).await,
             Command::Accounts(cmd) => accounts::run(&cli.global, cmd).await,
             Command::Serve(args) => serve::run(&cli.global, args).await,
             Command::Tiers(cmd) => tiers::run(&cli.global, cmd).await,

@@ -39,45 +39,22 @@ pub enum Kind {
     Doc,
 }
 
+impl Kind {
+    /// What is searched for this choice (none: everything).
+    pub fn kinds(kind: Option<Kind>) -> Vec<SourceKind> {
+        match kind {
+            None => vec![SourceKind::Message, SourceKind::Chunk],
+            Some(Kind::Chat) => vec![SourceKind::Message],
+            Some(Kind::Doc) => vec![SourceKind::Chunk],
+        }
+    }
+}
+
 pub async fn run(global: &Global, args: SearchArgs) -> Result<u8> {
     let ctx = Context::open(global).await?;
     let query = args.words.join(" ");
-    let kinds = match args.kind {
-        None => vec![SourceKind::Message, SourceKind::Chunk],
-        Some(Kind::Chat) => vec![SourceKind::Message],
-        Some(Kind::Doc) => vec![SourceKind::Chunk],
-    };
-    let model = args.embed_model.clone().or_else(|| {
-        let cache = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam").join(DEFAULT_EMBED_MODEL));
-        [Some(ctx.data.models_dir().join(DEFAULT_EMBED_MODEL)), cache]
-            .into_iter()
-            .flatten()
-            .find(|p| p.is_file())
-    });
-    let embedder = match model {
-        Some(path) => {
-            let embedder = Embedder::start(EmbedConfig {
-                threads: global.threads,
-                ..EmbedConfig::new(path)
-            })
-            .await?;
-            let mut counter: Option<bantam_bench::progress::Counter> = None;
-            search::index(&ctx.store, &embedder, |done, total| {
-                counter
-                    .get_or_insert_with(|| bantam_bench::progress::Counter::new("embedded for search", total))
-                    .set(done);
-            })
-            .await?;
-            Some(embedder)
-        }
-        None => {
-            eprintln!(
-                "note: no embedding model, so words only — models/fetch-embedding-model.sh makes one \
-                 (or pass --embed-model)"
-            );
-            None
-        }
-    };
+    let kinds = Kind::kinds(args.kind);
+    let embedder = embedder(&ctx, global, args.embed_model.clone()).await?;
     let options = SearchOptions {
         kinds,
         limit: args.limit,
@@ -103,4 +80,37 @@ pub async fn run(global: &Global, args: SearchArgs) -> Result<u8> {
         }
     }
     Ok(if hits.is_empty() { crate::exit::NOT_FOUND } else { 0 })
+}
+
+/// The embedding model (`path`, else the default one in the models folder or the cache),
+/// started, with everything not yet embedded indexed first (with progress); `None`, with
+/// a note, when there is none: then search is by words only.
+pub async fn embedder(ctx: &Context, global: &Global, path: Option<PathBuf>) -> Result<Option<Embedder>> {
+    let model = path.or_else(|| {
+        let cache = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam").join(DEFAULT_EMBED_MODEL));
+        [Some(ctx.data.models_dir().join(DEFAULT_EMBED_MODEL)), cache]
+            .into_iter()
+            .flatten()
+            .find(|p| p.is_file())
+    });
+    let Some(path) = model else {
+        eprintln!(
+            "note: no embedding model, so words only — models/fetch-embedding-model.sh makes one \
+             (or pass --embed-model)"
+        );
+        return Ok(None);
+    };
+    let embedder = Embedder::start(EmbedConfig {
+        threads: global.threads,
+        ..EmbedConfig::new(path)
+    })
+    .await?;
+    let mut counter: Option<bantam_bench::progress::Counter> = None;
+    search::index(&ctx.store, &embedder, |done, total| {
+        counter
+            .get_or_insert_with(|| bantam_bench::progress::Counter::new("embedded for search", total))
+            .set(done);
+    })
+    .await?;
+    Ok(Some(embedder))
 }

@@ -1,6 +1,7 @@
 //! Bantam's engine, store and task logic. No GUI or HTTP dependencies: the desktop
 //! shell and the CLI are thin adapters over this crate.
 
+pub mod ask;
 pub mod engine;
 pub mod error;
 pub mod hardware;

@@ -26,8 +26,8 @@ const INDEX_BATCH: usize = 16;
 /// Words in one embedded window, and how many the next one starts after: all-MiniLM-L6-v2
 /// reads 256 tokens (about 190 words) well and was trained on shorter texts; a chunk of
 /// a thousand tokens embedded whole would be cut, and a long window blurs its topics.
-const WINDOW_WORDS: usize = 100;
-const WINDOW_STRIDE: usize = 75;
+pub(crate) const WINDOW_WORDS: usize = 100;
+pub(crate) const WINDOW_STRIDE: usize = 75;
 
 /// What a search looks through.
 #[derive(Debug, Clone)]
@@ -66,6 +66,9 @@ pub struct Hit {
     pub word_rank: Option<usize>,
     /// Its rank by meaning, if the vectors found it.
     pub meaning_rank: Option<usize>,
+    /// Its best window's cosine to the query and that window's index, if found by meaning.
+    pub cosine: Option<f32>,
+    pub window: Option<i64>,
 }
 
 /// Embeds every message and chunk that has no vector from `embedder`'s model yet (or one
@@ -190,7 +193,7 @@ async fn fused(
     // Two BM25 lists (chunks, messages) are not on one scale: take them in turn.
     let words = interleave(words);
     // By meaning: a source scores as its best window, and that window is its snippet.
-    let mut best_window: HashMap<Key, i64> = HashMap::new();
+    let mut best_window: HashMap<Key, (i64, f32)> = HashMap::new();
     let meaning: Vec<Key> = match embedder {
         Some(e) if !query.trim().is_empty() => {
             let q = e.embed_one(query).await?;
@@ -198,7 +201,7 @@ async fn fused(
                 .await?
                 .into_iter()
                 .map(|n| {
-                    best_window.insert(n.key, n.window);
+                    best_window.insert(n.key, (n.window, n.cosine));
                     n.key
                 })
                 .collect()
@@ -252,6 +255,7 @@ async fn fused(
                 None => continue,
             },
         };
+        let best = best_window.get(&(kind, source_id, part)).copied();
         hits.push(Hit {
             kind,
             source_id,
@@ -261,7 +265,7 @@ async fn fused(
             page: source.page,
             snippet: snippet.map_or_else(
                 || {
-                    let at = best_window.get(&(kind, source_id, part)).copied().unwrap_or(0);
+                    let at = best.map_or(0, |(w, _)| w);
                     let w = windows(&source.text);
                     opening(w.get(at as usize).map_or(source.text.as_str(), String::as_str))
                 },
@@ -270,6 +274,8 @@ async fn fused(
             score,
             word_rank,
             meaning_rank,
+            cosine: best.map(|(_, c)| c),
+            window: best.map(|(w, _)| w),
         });
     }
     Ok(hits)

@@ -2,6 +2,7 @@
 //! prints a table (or one JSON object with `--json`) and can be held to a floor, so a
 //! run in CI fails when quality drops.
 
+mod ask;
 mod documents;
 mod router;
 mod score;
@@ -79,6 +80,25 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Answers with citations over documents (JSON Lines: id, query, doc — none for a
+    /// question nothing answers —, expect — what a right answer says —, split): answered
+    /// right, citing the right document, and "not found" where nothing answers
+    Ask {
+        labels: PathBuf,
+        /// Where the labeled documents are (repeatable; default: the labels file's folder)
+        #[arg(long, value_name = "DIR")]
+        doc_dir: Vec<PathBuf>,
+        /// The embedding model (a GGUF with pooling)
+        #[arg(long, value_name = "GGUF")]
+        embed_model: PathBuf,
+        #[arg(long)]
+        split: Option<String>,
+        /// The cosine below which nothing is close (default: Bantam's)
+        #[arg(long)]
+        min_cosine: Option<f32>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The router: both tiers answer every item (JSON Lines: id, question, answer,
     /// choices), then quality against the share escalated, next to always-small,
     /// always-big, random and the oracle; and the decision's latency
@@ -141,6 +161,25 @@ pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
                 json,
             };
             search::run(setup, &options).await?;
+            Ok(0)
+        }
+        EvalCommand::Ask {
+            labels,
+            doc_dir,
+            embed_model,
+            split,
+            min_cosine,
+            json,
+        } => {
+            let options = ask::Options {
+                labels,
+                doc_dirs: doc_dir,
+                embed_model,
+                split,
+                min_cosine,
+                json,
+            };
+            ask::run(setup, &options).await?;
             Ok(0)
         }
         EvalCommand::Router {

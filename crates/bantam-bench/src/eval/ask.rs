@@ -1,0 +1,191 @@
+//! `bantam eval ask`: answers with citations over real documents written by others. Each
+//! label is a question and the words a right answer holds (any one of them, whole words,
+//! case aside) and the document it is in — or no document, for a question nothing in the
+//! documents answers, which must get "not found". Reports, per kind: answered right,
+//! citing the right document, and said "not found"; and each question's closest cosine,
+//! which is what the "nothing close" floor is chosen from (on dev).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use bantam_core::ask::{self, AskOptions, Outcome};
+use bantam_core::embed::{EmbedConfig, Embedder};
+use bantam_core::search;
+use bantam_core::store::SourceKind;
+use bantam_core::tasks::documents::{DocumentOptions, DocumentService};
+use bantam_core::{Engine, Store};
+use serde::{Deserialize, Serialize};
+
+use crate::Setup;
+
+pub struct Options {
+    pub labels: PathBuf,
+    pub doc_dirs: Vec<PathBuf>,
+    pub embed_model: PathBuf,
+    pub split: Option<String>,
+    pub min_cosine: Option<f32>,
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct AskLabel {
+    id: String,
+    query: String,
+    /// The document that answers it; none: nothing does.
+    doc: Option<String>,
+    /// What a right answer says (any one).
+    #[serde(default)]
+    expect: Vec<String>,
+    split: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Item {
+    pub id: String,
+    pub outcome: Outcome,
+    pub right: bool,
+    pub cited_right_doc: bool,
+    pub closest_cosine: Option<f32>,
+    pub answer: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub answerable: usize,
+    /// Answered (citing a passage) with what the label expects.
+    pub right: usize,
+    /// Of those answered right, citing a passage of the right document.
+    pub cited_right_doc: usize,
+    /// Answerable questions said to be not found.
+    pub missed: usize,
+    pub unanswerable: usize,
+    /// Unanswerable questions said to be not found (the rest got a guess).
+    pub said_not_found: usize,
+    pub items: Vec<Item>,
+}
+
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Whether `needle` is in `text` as whole words (both squeezed and lower-cased): "3" is
+/// not in "1993", "/var/tmp" is in "in /var/tmp.".
+fn has_words(text: &str, needle: &str) -> bool {
+    let (text, needle) = (squeeze(text), squeeze(needle));
+    let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+    text.match_indices(&needle)
+        .any(|(at, _)| edge(text[..at].chars().next_back()) && edge(text[at + needle.len()..].chars().next()))
+}
+
+pub async fn run(setup: &Setup, o: &Options) -> Result<Report> {
+    let (labels, dirs): (Vec<AskLabel>, _) = super::read_labels(&o.labels, &o.doc_dirs)?;
+    let labels: Vec<AskLabel> = labels
+        .into_iter()
+        .filter(|l| o.split.as_deref().is_none_or(|s| l.split.as_deref() == Some(s)))
+        .collect();
+    if labels.is_empty() {
+        bail!("no labels to evaluate (check --split)");
+    }
+    let mut docs: Vec<&str> = labels.iter().filter_map(|l| l.doc.as_deref()).collect();
+    docs.sort_unstable();
+    docs.dedup();
+    let engine = Engine::start(setup.config(1)).await?;
+    let scratch = tempfile::tempdir()?;
+    let store = Store::open(&scratch.path().join("eval.sqlite3")).await?;
+    let service = DocumentService::new(engine.clone(), store.clone(), DocumentOptions::default());
+    for doc in docs {
+        let Some(path) = dirs.iter().map(|d| d.join(doc)).find(|p: &PathBuf| p.is_file()) else {
+            bail!("{doc} not found in {dirs:?}");
+        };
+        service.ingest(Path::new(&path)).await?;
+    }
+    let embedder = Embedder::start(EmbedConfig {
+        threads: setup.threads,
+        ..EmbedConfig::new(&o.embed_model)
+    })
+    .await?;
+    let mut progress: Option<crate::progress::Counter> = None;
+    search::index(&store, &embedder, |done, total| {
+        progress
+            .get_or_insert_with(|| crate::progress::Counter::new("chunks embedded", total))
+            .set(done);
+    })
+    .await?;
+    drop(progress);
+    let options = AskOptions {
+        kinds: vec![SourceKind::Chunk],
+        min_cosine: o.min_cosine.unwrap_or(ask::DEFAULT_MIN_COSINE),
+        ..AskOptions::default()
+    };
+    let mut report = Report::default();
+    let mut counter = crate::progress::Counter::new("questions asked", labels.len());
+    for (i, l) in labels.iter().enumerate() {
+        let answer = ask::ask(&store, &engine, Some(&embedder), &l.query, &options, |_| {}).await?;
+        let closest = answer.sources.iter().filter_map(|s| s.hit.cosine).reduce(f32::max);
+        let right = answer.found() && l.expect.iter().any(|e| has_words(&answer.text, e));
+        let cited_right_doc = right && answer.citations().any(|s| Some(&s.hit.title) == l.doc.as_ref());
+        match &l.doc {
+            Some(_) => {
+                report.answerable += 1;
+                report.right += usize::from(right);
+                report.cited_right_doc += usize::from(cited_right_doc);
+                report.missed += usize::from(!answer.found());
+            }
+            None => {
+                report.unanswerable += 1;
+                report.said_not_found += usize::from(!answer.found());
+            }
+        }
+        report.items.push(Item {
+            id: l.id.clone(),
+            outcome: answer.outcome,
+            right,
+            cited_right_doc,
+            closest_cosine: closest,
+            answer: answer.text.clone(),
+        });
+        counter.set(i + 1);
+    }
+    drop(counter);
+    if o.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(report);
+    }
+    for item in &report.items {
+        println!(
+            "  {:<22} {:<14} {:<5} cos {:.2}  {}",
+            item.id,
+            format!("{:?}", item.outcome),
+            if item.right { "right" } else { "" },
+            item.closest_cosine.unwrap_or(0.0),
+            item.answer.chars().take(90).collect::<String>()
+        );
+    }
+    let pct = |a: usize, b: usize| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+    println!(
+        "answerable {:>3}: right {:>3} ({:.0}%), citing the right document {:>3}, said not found {:>3}",
+        report.answerable,
+        report.right,
+        pct(report.right, report.answerable),
+        report.cited_right_doc,
+        report.missed
+    );
+    println!(
+        "unanswerable {:>3}: said not found {:>3} ({:.0}%)",
+        report.unanswerable,
+        report.said_not_found,
+        pct(report.said_not_found, report.unanswerable)
+    );
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn expected_words_match_whole_words_only() {
+        assert!(super::has_words("It was in /var/tmp.", "/var/tmp"));
+        assert!(super::has_words("Created by Ian\n Murdock", "ian murdock"));
+        assert!(!super::has_words("in 1993", "3"));
+        assert!(super::has_words("three characters", "three"));
+    }
+}
