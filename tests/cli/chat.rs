@@ -274,3 +274,59 @@ fn bench_reports_prefill_and_decode() {
         assert!(t["ttft_fresh_ms"].as_f64().unwrap() > 0.0);
     }
 }
+
+#[test]
+fn memory_facts_are_kept_recalled_in_a_chat_exported_and_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let memory = |args: &[&str]| run(bantam(data).arg("memory").args(args));
+    let empty = ok(memory(&["list"]));
+    assert!(stderr(&empty).contains("no facts yet"), "{}", stderr(&empty));
+
+    assert!(stderr(&ok(memory(&["add", "My dog is called Biscuit"]))).contains("remembered as 1"));
+    ok(memory(&["add", "my dog  is called biscuit"]));
+    let facts = json(&ok(memory(&["list", "--json"])));
+    assert_eq!(facts.as_array().unwrap().len(), 1, "the same fact twice: {facts}");
+
+    // A new chat is given the fact, and says so.
+    let answer = ok(run(bantam(data)
+        .args(["chat", "--temperature", "0", "--max-tokens", "8", "--model"])
+        .arg(test_model())
+        .args(["-p", "What is my dog called?"])));
+    assert!(
+        stderr(&answer).contains("(from memory: My dog is called Biscuit)"),
+        "{}",
+        stderr(&answer)
+    );
+    let facts = json(&ok(memory(&["list", "--json"])));
+    assert_eq!(facts[0]["uses"], 1, "{facts}");
+    assert!(stdout(&ok(memory(&["search", "dog"]))).contains("Biscuit"));
+    assert_eq!(memory(&["search", "giraffe"]).status.code(), Some(4));
+
+    // Export, forget everything (asked twice), import again.
+    let export = data.join("facts.json");
+    ok(memory(&["export", export.to_str().unwrap()]));
+    let refused = memory(&["forget-all"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("--yes"), "{}", stderr(&refused));
+    assert!(stderr(&ok(memory(&["forget-all", "--yes"]))).contains("forgot 1 facts"));
+    assert_eq!(json(&ok(memory(&["list", "--json"]))), serde_json::json!([]));
+    assert!(stderr(&ok(memory(&["import", export.to_str().unwrap()]))).contains("imported 1 facts"));
+    let facts = json(&ok(memory(&["list", "--json"])));
+    assert_eq!(facts[0]["text"], "My dog is called Biscuit");
+    let id = facts[0]["id"].to_string();
+
+    // Edit, delete; what is gone is said to be gone; a file that is no export is refused.
+    ok(memory(&["edit", &id, "My dog is called Pickle"]));
+    assert_eq!(
+        json(&ok(memory(&["list", "--json"])))[0]["text"],
+        "My dog is called Pickle"
+    );
+    ok(memory(&["delete", &id]));
+    let again = memory(&["delete", &id]);
+    assert_eq!(again.status.code(), Some(4), "{}", stderr(&again));
+    std::fs::write(&export, "not json").unwrap();
+    let bad = memory(&["import", export.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("not a memory export"), "{}", stderr(&bad));
+}

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use bantam_core::ask::{self, AskOptions, Outcome};
-use bantam_core::store::SourceKind;
 use bantam_core::tiers::Task;
 use clap::Args;
 
@@ -61,13 +60,7 @@ pub async fn run(global: &Global, args: AskArgs) -> Result<u8> {
         Outcome::Answered => {
             println!("\n");
             for s in answer.citations() {
-                let place = match (s.hit.kind, s.hit.page) {
-                    (SourceKind::Message, _) => format!("chat {} · {}", s.hit.parent_id, s.hit.title),
-                    (SourceKind::Chunk, Some(p)) => format!("doc {} · {} · p. {p}", s.hit.parent_id, s.hit.title),
-                    (SourceKind::Chunk, None) => {
-                        format!("doc {} · {} · part {}", s.hit.parent_id, s.hit.title, s.hit.part + 1)
-                    }
-                };
+                let place = crate::search::place(&s.hit);
                 println!("[{}] {place}", s.n);
             }
         }

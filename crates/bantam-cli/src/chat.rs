@@ -123,6 +123,10 @@ async fn answer(
     if let Some(note) = &route.note {
         eprintln!("({note})");
     }
+    if print && !turn.recalled().is_empty() {
+        let facts: Vec<&str> = turn.recalled().iter().map(|m| m.text.as_str()).collect();
+        eprintln!("(from memory: {})", facts.join(" · "));
+    }
     let canceller = turn.canceller();
     let mut interrupted = false;
     let mut stdout = std::io::stdout();

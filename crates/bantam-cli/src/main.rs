@@ -8,6 +8,7 @@ mod chat;
 mod context;
 mod documents;
 mod history;
+mod memory;
 mod models;
 mod pull;
 mod search;
@@ -86,6 +87,9 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Ask a question of your documents and chats: an answer with citations, or "not found"
     Ask(ask::AskArgs),
+    /// What chats remember about you: list, add, edit, keep, delete, search, export, import, forget-all
+    #[command(subcommand)]
+    Memory(memory::MemoryCommand),
     /// Triage email: category, priority, reply needed, action items, route — per message
     Triage(triage::TriageArgs),
     /// Accuracy of a task against labeled data
@@ -157,6 +161,7 @@ fn main() -> ExitCode {
             Command::Triage(args) => triage::run(&cli.global, args).await,
             Command::Search(args) => search::run(&cli.global, args).await,
             Command::Ask(args) => ask::run(&cli.global, args).await,
+            Command::Memory(cmd) => memory::run(&cli.global, cmd).await,
             Command::Accounts(cmd) => accounts::run(&cli.global, cmd).await,
             Command::Serve(args) => serve::run(&cli.global, args).await,
             Command::Tiers(cmd) => tiers::run(&cli.global, cmd).await,

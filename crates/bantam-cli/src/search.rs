@@ -37,15 +37,17 @@ pub struct SearchArgs {
 pub enum Kind {
     Chat,
     Doc,
+    Memory,
 }
 
 impl Kind {
     /// What is searched for this choice (none: everything).
     pub fn kinds(kind: Option<Kind>) -> Vec<SourceKind> {
         match kind {
-            None => vec![SourceKind::Message, SourceKind::Chunk],
+            None => vec![SourceKind::Message, SourceKind::Chunk, SourceKind::Memory],
             Some(Kind::Chat) => vec![SourceKind::Message],
             Some(Kind::Doc) => vec![SourceKind::Chunk],
+            Some(Kind::Memory) => vec![SourceKind::Memory],
         }
     }
 }
@@ -66,11 +68,7 @@ pub async fn run(global: &Global, args: SearchArgs) -> Result<u8> {
         eprintln!("nothing found for \"{query}\"");
     } else {
         for h in &hits {
-            let place = match (h.kind, h.page) {
-                (SourceKind::Message, _) => format!("chat {} · {}", h.parent_id, h.title),
-                (SourceKind::Chunk, Some(p)) => format!("doc {} · {} · p. {p}", h.parent_id, h.title),
-                (SourceKind::Chunk, None) => format!("doc {} · {} · part {}", h.parent_id, h.title, h.part + 1),
-            };
+            let place = place(h);
             let how = match (h.word_rank, h.meaning_rank) {
                 (Some(_), Some(_)) => "words + meaning",
                 (Some(_), None) => "words",
@@ -113,4 +111,15 @@ pub async fn embedder(ctx: &Context, global: &Global, path: Option<PathBuf>) -> 
     })
     .await?;
     Ok(Some(embedder))
+}
+
+/// Where a hit opens, in a few words: "chat 3 · Title", "doc 2 · fhs.pdf · p. 38",
+/// "memory 5".
+pub fn place(h: &bantam_core::search::Hit) -> String {
+    match (h.kind, h.page) {
+        (SourceKind::Message, _) => format!("chat {} · {}", h.parent_id, h.title),
+        (SourceKind::Chunk, Some(p)) => format!("doc {} · {} · p. {p}", h.parent_id, h.title),
+        (SourceKind::Chunk, None) => format!("doc {} · {} · part {}", h.parent_id, h.title, h.part + 1),
+        (SourceKind::Memory, _) => format!("memory {}", h.source_id),
+    }
 }

@@ -4,8 +4,8 @@
 -- when the model changes). Little-endian f32, unit length. Deleting the source deletes
 -- its vector (triggers; a document's chunks go by cascade, which fires them too).
 CREATE TABLE embeddings (
-    kind      TEXT NOT NULL CHECK (kind IN ('message', 'chunk')),
-    source_id INTEGER NOT NULL,   -- messages.id, or document_chunks.document_id
+    kind      TEXT NOT NULL CHECK (kind IN ('message', 'chunk', 'memory')),
+    source_id INTEGER NOT NULL,   -- messages.id, document_chunks.document_id or memories.id
     part      INTEGER NOT NULL,   -- 0, or document_chunks.idx
     window    INTEGER NOT NULL,   -- which window of the text, from 0
     model_id  TEXT NOT NULL,

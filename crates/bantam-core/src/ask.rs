@@ -47,7 +47,7 @@ pub struct AskOptions {
 impl Default for AskOptions {
     fn default() -> Self {
         Self {
-            kinds: vec![SourceKind::Message, SourceKind::Chunk],
+            kinds: vec![SourceKind::Message, SourceKind::Chunk, SourceKind::Memory],
             sources: 5,
             max_tokens: 384,
             min_cosine: DEFAULT_MIN_COSINE,

@@ -8,6 +8,7 @@ pub mod hardware;
 pub mod ingest;
 pub mod jobs;
 pub mod mail;
+pub mod memory;
 pub mod models;
 pub mod paths;
 pub mod router;

@@ -39,7 +39,7 @@ pub struct SearchOptions {
 impl Default for SearchOptions {
     fn default() -> Self {
         Self {
-            kinds: vec![SourceKind::Message, SourceKind::Chunk],
+            kinds: vec![SourceKind::Message, SourceKind::Chunk, SourceKind::Memory],
             limit: 10,
         }
     }
@@ -53,7 +53,8 @@ pub struct Hit {
     pub source_id: i64,
     /// 0, or the chunk's index.
     pub part: i64,
-    /// The conversation (a message) or the document (a chunk) it opens.
+    /// The conversation (a message, or the one a memory came from: 0 when added by hand)
+    /// or the document (a chunk) it opens.
     pub parent_id: i64,
     /// The conversation's title or the document's name.
     pub title: String,
@@ -190,7 +191,12 @@ async fn fused(
             words.push(((SourceKind::Message, id, 0), snippet));
         }
     }
-    // Two BM25 lists (chunks, messages) are not on one scale: take them in turn.
+    if by_words && options.kinds.contains(&SourceKind::Memory) {
+        for (id, snippet) in store.search_memories(query, CANDIDATES as i64).await? {
+            words.push(((SourceKind::Memory, id, 0), snippet));
+        }
+    }
+    // BM25 lists of different tables are not on one scale: take them in turn.
     let words = interleave(words);
     // By meaning: a source scores as its best window, and that window is its snippet.
     let mut best_window: HashMap<Key, (i64, f32)> = HashMap::new();
@@ -281,15 +287,26 @@ async fn fused(
     Ok(hits)
 }
 
-/// Chunks' and messages' word matches, alternating, each list in its own order.
+/// Chunks', messages' and memories' word matches, taken in turn, each list in its own
+/// order.
 fn interleave(list: Vec<(Key, String)>) -> Vec<(Key, String)> {
-    let (chunks, messages): (Vec<_>, Vec<_>) = list.into_iter().partition(|(k, _)| k.0 == SourceKind::Chunk);
-    let mut out = Vec::with_capacity(chunks.len() + messages.len());
-    let (mut a, mut b) = (chunks.into_iter(), messages.into_iter());
+    let mut lists: Vec<std::vec::IntoIter<(Key, String)>> =
+        [SourceKind::Chunk, SourceKind::Message, SourceKind::Memory]
+            .iter()
+            .map(|kind| {
+                list.iter()
+                    .filter(|(k, _)| k.0 == *kind)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .into_iter()
+            })
+            .collect();
+    let mut out = Vec::with_capacity(list.len());
     loop {
-        match (a.next(), b.next()) {
-            (None, None) => return out,
-            (x, y) => out.extend(x.into_iter().chain(y)),
+        let before = out.len();
+        out.extend(lists.iter_mut().filter_map(Iterator::next));
+        if out.len() == before {
+            return out;
         }
     }
 }
@@ -350,9 +367,11 @@ mod tests {
             k(SourceKind::Chunk, 2),
             k(SourceKind::Chunk, 3),
             k(SourceKind::Message, 10),
+            k(SourceKind::Memory, 20),
+            k(SourceKind::Memory, 21),
         ];
         let ids: Vec<i64> = interleave(list).into_iter().map(|(k, _)| k.1).collect();
-        assert_eq!(ids, [1, 10, 2, 3]);
+        assert_eq!(ids, [1, 10, 20, 2, 21, 3]);
     }
 
     #[test]

@@ -5,15 +5,11 @@
 //! citing the right document, and said "not found"; and each question's closest cosine,
 //! which is what the "nothing close" floor is chosen from (on dev).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use bantam_core::ask::{self, AskOptions, Outcome};
-use bantam_core::embed::{EmbedConfig, Embedder};
-use bantam_core::search;
 use bantam_core::store::SourceKind;
-use bantam_core::tasks::documents::{DocumentOptions, DocumentService};
-use bantam_core::{Engine, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::Setup;
@@ -64,14 +60,10 @@ pub struct Report {
     pub items: Vec<Item>,
 }
 
-fn squeeze(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
-}
-
 /// Whether `needle` is in `text` as whole words (both squeezed and lower-cased): "3" is
 /// not in "1993", "/var/tmp" is in "in /var/tmp.".
 fn has_words(text: &str, needle: &str) -> bool {
-    let (text, needle) = (squeeze(text), squeeze(needle));
+    let (text, needle) = (super::search::squeeze(text), super::search::squeeze(needle));
     let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
     text.match_indices(&needle)
         .any(|(at, _)| edge(text[..at].chars().next_back()) && edge(text[at + needle.len()..].chars().next()))
@@ -86,32 +78,9 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<Report> {
     if labels.is_empty() {
         bail!("no labels to evaluate (check --split)");
     }
-    let mut docs: Vec<&str> = labels.iter().filter_map(|l| l.doc.as_deref()).collect();
-    docs.sort_unstable();
-    docs.dedup();
-    let engine = Engine::start(setup.config(1)).await?;
-    let scratch = tempfile::tempdir()?;
-    let store = Store::open(&scratch.path().join("eval.sqlite3")).await?;
-    let service = DocumentService::new(engine.clone(), store.clone(), DocumentOptions::default());
-    for doc in docs {
-        let Some(path) = dirs.iter().map(|d| d.join(doc)).find(|p: &PathBuf| p.is_file()) else {
-            bail!("{doc} not found in {dirs:?}");
-        };
-        service.ingest(Path::new(&path)).await?;
-    }
-    let embedder = Embedder::start(EmbedConfig {
-        threads: setup.threads,
-        ..EmbedConfig::new(&o.embed_model)
-    })
-    .await?;
-    let mut progress: Option<crate::progress::Counter> = None;
-    search::index(&store, &embedder, |done, total| {
-        progress
-            .get_or_insert_with(|| crate::progress::Counter::new("chunks embedded", total))
-            .set(done);
-    })
-    .await?;
-    drop(progress);
+    let docs: Vec<&str> = labels.iter().filter_map(|l| l.doc.as_deref()).collect();
+    let (engine, store, embedder, _scratch) =
+        super::search::indexed_documents(setup, docs, &dirs, &o.embed_model).await?;
     let options = AskOptions {
         kinds: vec![SourceKind::Chunk],
         min_cosine: o.min_cosine.unwrap_or(ask::DEFAULT_MIN_COSINE),

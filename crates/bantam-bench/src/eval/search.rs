@@ -53,7 +53,43 @@ pub struct Row {
     pub fused: MethodScore,
 }
 
-fn squeeze(text: &str) -> String {
+/// A scratch store with `docs` (file names, looked up in `dirs`) read in by the engine
+/// and embedded with `embed_model`, with progress; the scratch folder lives as long as
+/// the returned guard.
+pub(super) async fn indexed_documents(
+    setup: &Setup,
+    mut docs: Vec<&str>,
+    dirs: &[PathBuf],
+    embed_model: &Path,
+) -> Result<(Engine, Store, Embedder, tempfile::TempDir)> {
+    docs.sort_unstable();
+    docs.dedup();
+    let engine = Engine::start(setup.config(1)).await?;
+    let scratch = tempfile::tempdir()?;
+    let store = Store::open(&scratch.path().join("eval.sqlite3")).await?;
+    let service = DocumentService::new(engine.clone(), store.clone(), DocumentOptions::default());
+    for doc in docs {
+        let Some(path) = dirs.iter().map(|d| d.join(doc)).find(|p: &PathBuf| p.is_file()) else {
+            bail!("{doc} not found in {dirs:?}");
+        };
+        service.ingest(Path::new(&path)).await?;
+    }
+    let embedder = Embedder::start(EmbedConfig {
+        threads: setup.threads,
+        ..EmbedConfig::new(embed_model)
+    })
+    .await?;
+    let mut progress: Option<crate::progress::Counter> = None;
+    search::index(&store, &embedder, |done, total| {
+        progress
+            .get_or_insert_with(|| crate::progress::Counter::new("chunks embedded", total))
+            .set(done);
+    })
+    .await?;
+    Ok((engine, store, embedder, scratch))
+}
+
+pub(super) fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
@@ -97,32 +133,8 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<Vec<Row>> {
     if labels.is_empty() {
         bail!("no labels to evaluate (check --split)");
     }
-    let mut docs: Vec<&str> = labels.iter().map(|l| l.doc.as_str()).collect();
-    docs.sort_unstable();
-    docs.dedup();
-    let engine = Engine::start(setup.config(1)).await?;
-    let scratch = tempfile::tempdir()?;
-    let store = Store::open(&scratch.path().join("eval.sqlite3")).await?;
-    let service = DocumentService::new(engine, store.clone(), DocumentOptions::default());
-    for doc in docs {
-        let Some(path) = dirs.iter().map(|d| d.join(doc)).find(|p: &PathBuf| p.is_file()) else {
-            bail!("{doc} not found in {dirs:?}");
-        };
-        service.ingest(Path::new(&path)).await?;
-    }
-    let embedder = Embedder::start(EmbedConfig {
-        threads: setup.threads,
-        ..EmbedConfig::new(&o.embed_model)
-    })
-    .await?;
-    let mut progress: Option<crate::progress::Counter> = None;
-    search::index(&store, &embedder, |done, total| {
-        progress
-            .get_or_insert_with(|| crate::progress::Counter::new("chunks embedded", total))
-            .set(done);
-    })
-    .await?;
-    drop(progress);
+    let docs: Vec<&str> = labels.iter().map(|l| l.doc.as_str()).collect();
+    let (_engine, store, embedder, _scratch) = indexed_documents(setup, docs, &dirs, &o.embed_model).await?;
     let mut rows = Vec::new();
     for kind in ["lookup", "paraphrase", "all"] {
         let chosen: Vec<&SearchLabel> = labels.iter().filter(|l| kind == "all" || l.kind == kind).collect();

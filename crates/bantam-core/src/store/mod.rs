@@ -6,6 +6,7 @@ mod documents;
 mod downloads;
 mod jobs;
 mod mail;
+mod memories;
 mod models;
 mod search;
 pub mod settings;
@@ -23,6 +24,7 @@ pub use documents::{NewDocument, StoredChunk, StoredDocument, StoredSummary};
 pub use downloads::{DownloadRow, DownloadStatus, NewDownload};
 pub use jobs::{Job, JobState};
 pub use mail::{Correction, InboxRow, StoredTriage};
+pub use memories::{Memory, MemoryStatus};
 pub use models::ImportedModel;
 pub use search::{query_terms, ChunkMatch, HitSource, SourceKind, StoredVector, Unembedded};
 

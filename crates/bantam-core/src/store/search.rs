@@ -15,6 +15,8 @@ pub enum SourceKind {
     Message,
     /// A document's chunk (`source_id` the document, `part` the chunk's index).
     Chunk,
+    /// A fact in the memory of the user (`source_id` its id).
+    Memory,
 }
 
 /// A piece of stored text that needs a vector.
@@ -111,6 +113,12 @@ impl Store {
              LEFT JOIN embeddings e ON e.kind = 'chunk' AND e.source_id = c.document_id AND e.part = c.idx
                                     AND e.window = 0 AND e.model_id = ?1
              WHERE e.source_id IS NULL
+             UNION ALL
+             SELECT 'memory', f.id, 0, f.text
+             FROM memories f
+             LEFT JOIN embeddings e ON e.kind = 'memory' AND e.source_id = f.id AND e.window = 0
+                                    AND e.model_id = ?1
+             WHERE e.source_id IS NULL
              LIMIT ?2",
         )
         .bind(model_id)
@@ -127,7 +135,10 @@ impl Store {
                                                       AND e.model_id = ?1))
                   + (SELECT count(*) FROM document_chunks c WHERE NOT EXISTS
                         (SELECT 1 FROM embeddings e WHERE e.kind = 'chunk' AND e.source_id = c.document_id
-                                                      AND e.part = c.idx AND e.model_id = ?1))",
+                                                      AND e.part = c.idx AND e.model_id = ?1))
+                  + (SELECT count(*) FROM memories f WHERE NOT EXISTS
+                        (SELECT 1 FROM embeddings e WHERE e.kind = 'memory' AND e.source_id = f.id
+                                                      AND e.model_id = ?1))",
         )
         .bind(model_id)
         .fetch_one(&self.pool)
@@ -206,7 +217,8 @@ impl Store {
 /// Where a hit is and what it says, for showing it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct HitSource {
-    /// The conversation (a message) or the document (a chunk).
+    /// The conversation (a message, or the one a memory came from; 0 for a memory added
+    /// by hand) or the document (a chunk).
     pub parent_id: i64,
     /// The conversation's title or the document's name.
     pub title: String,
@@ -242,6 +254,11 @@ impl Store {
                 "SELECT d.id AS parent_id, d.name AS title, k.text AS text, k.page_start AS page
                  FROM document_chunks k JOIN documents d ON d.id = k.document_id
                  WHERE k.document_id = ?1 AND k.idx = ?2"
+            }
+            SourceKind::Memory => {
+                "SELECT coalesce(m.conversation_id, 0) AS parent_id, 'Memory' AS title, f.text AS text,
+                        NULL AS page
+                 FROM memories f LEFT JOIN messages m ON m.id = f.source_message_id WHERE f.id = ?1 AND ?2 = 0"
             }
         };
         Ok(sqlx::query_as(query)

@@ -8,7 +8,7 @@ use crate::engine::{
 };
 use crate::error::Result;
 use crate::router::{Decision, Router};
-use crate::store::{Conversation, MessageStats, Store};
+use crate::store::{Conversation, Memory, MessageStats, Store};
 use crate::tiers::{TierChoice, Tiers};
 
 /// Sampling for chat: a little repetition penalty keeps small models from looping.
@@ -125,6 +125,14 @@ impl ChatService {
         let question = messages.last().map(|m| m.content.clone()).unwrap_or_default();
         let choice = options.tier.unwrap_or(conversation.tier_choice);
         let decision = self.router.decide(choice, &question).await;
+        // The memory of the user stays on this machine: recalled for local tiers only.
+        let recalled = if decision.tier == crate::tiers::Tier::Remote {
+            Vec::new()
+        } else {
+            let tokenizer = self.engine().tokenizer().clone();
+            crate::memory::recall(&self.store, tokenizer.as_ref(), &question, crate::memory::RECALL_TOKENS).await?
+        };
+        crate::memory::add_to_prompt(&mut messages, &recalled);
         let request = Request::chat(messages)
             .with_sampling(options.sampling.clone())
             .with_priority(Priority::Interactive)
@@ -143,6 +151,7 @@ impl ChatService {
             store: self.store.clone(),
             model,
             decision,
+            recalled,
         })
     }
 }
@@ -155,9 +164,15 @@ pub struct ChatTurn {
     store: Store,
     model: String,
     decision: Decision,
+    recalled: Vec<Memory>,
 }
 
 impl ChatTurn {
+    /// The facts from the memory of the user this answer was given.
+    pub fn recalled(&self) -> &[Memory] {
+        &self.recalled
+    }
+
     /// Where the answer is made and why.
     pub fn decision(&self) -> &Decision {
         &self.decision

@@ -1,0 +1,129 @@
+//! The memory of the user in a real SQLite file: facts kept, edited, found by words and
+//! by meaning, recalled into a new chat on the real model, and gone for good — from the
+//! index, the vectors and the file's bytes — once deleted or forgotten.
+
+mod common;
+
+use bantam_core::embed::{EmbedConfig, Embedder};
+use bantam_core::engine::{Event, Sampling};
+use bantam_core::search::{self, SearchOptions};
+use bantam_core::store::{MemoryStatus, SourceKind};
+use bantam_core::tasks::chat::{ChatOptions, ChatService};
+use bantam_core::Store;
+
+async fn embedder() -> Embedder {
+    let mut config = EmbedConfig::new(bantam_testkit::embed_model());
+    config.threads = Some(bantam_testkit::test_threads());
+    Embedder::start(config).await.expect("the embedding model loads")
+}
+
+/// Whether `needle` is anywhere in the database file or its write-ahead log.
+fn in_file(db: &std::path::Path, needle: &str) -> bool {
+    let wal = db.with_extension("db-wal");
+    [db.to_path_buf(), wal]
+        .iter()
+        .any(|p| std::fs::read(p).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes())))
+}
+
+#[tokio::test]
+async fn facts_are_found_by_words_and_meaning_and_gone_for_good_once_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("bantam.db");
+    let store = Store::open(&db).await.unwrap();
+    let sister = store
+        .add_memory("My sister  Zebrina lives in Lyon", MemoryStatus::Kept, None)
+        .await
+        .unwrap();
+    assert_eq!(sister.text, "My sister Zebrina lives in Lyon", "spacing squeezed");
+    let again = store
+        .add_memory("my sister zebrina lives in lyon", MemoryStatus::Kept, None)
+        .await
+        .unwrap();
+    assert_eq!(again.id, sister.id, "the same fact is not stored twice");
+    let tea = store
+        .add_memory("I drink green tea without sugar", MemoryStatus::Proposed, None)
+        .await
+        .unwrap();
+    assert_eq!(store.memories(Some(MemoryStatus::Proposed)).await.unwrap().len(), 1);
+    assert_eq!(store.keep_memory(tea.id).await.unwrap().status, MemoryStatus::Kept);
+    assert!(store.add_memory("   ", MemoryStatus::Kept, None).await.is_err());
+
+    // Indexed with everything else; found by meaning in other words.
+    let embedder = embedder().await;
+    assert_eq!(search::index(&store, &embedder, |_, _| {}).await.unwrap(), 2);
+    let only_memory = SearchOptions {
+        kinds: vec![SourceKind::Memory],
+        limit: 5,
+    };
+    let hits = search::search(&store, Some(&embedder), "Where does my sibling live?", &only_memory)
+        .await
+        .unwrap();
+    assert_eq!(hits[0].source_id, sister.id, "{hits:#?}");
+    assert_eq!(hits[0].title, "Memory");
+
+    // Edited: the old words are not found, the new ones are, and it is embedded again.
+    store
+        .edit_memory(sister.id, "My sister Zebrina moved to Nantes")
+        .await
+        .unwrap();
+    assert!(store.search_memories("Lyon", 5).await.unwrap().is_empty());
+    assert_eq!(store.search_memories("Nantes", 5).await.unwrap().len(), 1);
+    assert_eq!(search::index(&store, &embedder, |_, _| {}).await.unwrap(), 1);
+
+    // Deleted: no words, no vectors.
+    store.delete_memory(tea.id).await.unwrap();
+    assert!(store.search_memories("tea", 5).await.unwrap().is_empty());
+    let model = embedder.info().model_id.clone();
+    let vectors = store.vectors(&model, &[SourceKind::Memory]).await.unwrap();
+    assert!(
+        vectors.iter().all(|v| v.source_id == sister.id),
+        "{} left",
+        vectors.len()
+    );
+    assert!(
+        store.delete_memory(tea.id).await.is_err(),
+        "a second delete finds nothing"
+    );
+
+    // Forget everything: not a byte of it is left in the file.
+    assert!(in_file(&db, "ebrina"), "the fact is in the file before");
+    assert_eq!(store.forget_all_memories().await.unwrap(), 1);
+    assert!(store.memories(None).await.unwrap().is_empty());
+    assert!(store.vectors(&model, &[SourceKind::Memory]).await.unwrap().is_empty());
+    assert!(!in_file(&db, "ebrina"), "the fact's words are still in the file");
+}
+
+#[tokio::test]
+async fn a_kept_fact_is_recalled_in_a_new_chat_and_a_proposed_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("bantam.db")).await.unwrap();
+    let chat = ChatService::new(common::engine().await, store.clone());
+    let kept = store
+        .add_memory("The user's dog is called Biscuit", MemoryStatus::Kept, None)
+        .await
+        .unwrap();
+    store
+        .add_memory("The user is learning Portuguese", MemoryStatus::Proposed, None)
+        .await
+        .unwrap();
+    let options = ChatOptions {
+        sampling: Sampling::greedy(8),
+        ..ChatOptions::default()
+    };
+    let mut turn = chat.send(None, "What is my dog called?", &options).await.unwrap();
+    let recalled: Vec<i64> = turn.recalled().iter().map(|m| m.id).collect();
+    assert_eq!(recalled, [kept.id]);
+    while let Some(event) = turn.next().await {
+        if let Event::Failed(e) = event {
+            panic!("{e}");
+        }
+    }
+    let fact = store.memory(kept.id).await.unwrap();
+    assert_eq!(fact.uses, 1);
+    assert!(fact.last_used_at.is_some());
+
+    // Forgotten: the next new chat is given nothing.
+    store.delete_memory(kept.id).await.unwrap();
+    let turn = chat.send(None, "What is my dog called?", &options).await.unwrap();
+    assert!(turn.recalled().is_empty());
+}
