@@ -61,12 +61,22 @@ pub struct Report {
 }
 
 /// Whether `needle` is in `text` as whole words (both squeezed and lower-cased): "3" is
-/// not in "1993", "/var/tmp" is in "in /var/tmp.".
+/// not in "1993", "2.2" is not in "6.2.2", "/var/tmp" is in "in /var/tmp.".
 fn has_words(text: &str, needle: &str) -> bool {
     let (text, needle) = (super::search::squeeze(text), super::search::squeeze(needle));
-    let edge = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-    text.match_indices(&needle)
-        .any(|(at, _)| edge(text[..at].chars().next_back()) && edge(text[at + needle.len()..].chars().next()))
+    // An edge is a character that is not part of a word or a number ("2.2" continues
+    // into ".5" but not into ". ").
+    let edge = |c: Option<char>, beyond: Option<char>| match c {
+        None => true,
+        Some(c) if c.is_alphanumeric() => false,
+        Some('.' | ',') => !beyond.is_some_and(|b| b.is_ascii_digit()),
+        Some(_) => true,
+    };
+    text.match_indices(&needle).any(|(at, _)| {
+        let mut before = text[..at].chars().rev();
+        let mut after = text[at + needle.len()..].chars();
+        edge(before.next(), before.next()) && edge(after.next(), after.next())
+    })
 }
 
 pub async fn run(setup: &Setup, o: &Options) -> Result<Report> {
@@ -156,5 +166,9 @@ mod tests {
         assert!(super::has_words("Created by Ian\n Murdock", "ian murdock"));
         assert!(!super::has_words("in 1993", "3"));
         assert!(super::has_words("three characters", "three"));
+        assert!(!super::has_words("see 6.2.2", "2.2"));
+        assert!(!super::has_words("release 2.25", "2.2"));
+        assert!(super::has_words("potato was release 2.2.", "2.2"));
+        assert!(super::has_words("1.2, then", "1.2"));
     }
 }
