@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Read, Write};
 use anyhow::{bail, Result};
 use bantam_core::engine::{Completion, Event};
 use bantam_core::router::{Decision, Router};
+use bantam_core::store::MemoryStatus;
 use bantam_core::tasks::chat::{ChatOptions, ChatService};
 use bantam_core::tiers::TierChoice;
 use rustyline::error::ReadlineError;
@@ -101,6 +102,7 @@ pub async fn run(global: &Global, args: ChatArgs) -> Result<u8> {
 /// One streamed answer: its conversation, where it was made, and whether Ctrl-C stopped it.
 struct Answered {
     conversation: i64,
+    question_id: Option<i64>,
     model: String,
     route: Decision,
     completion: Completion,
@@ -117,6 +119,7 @@ async fn answer(
 ) -> Result<Answered> {
     let mut turn = chat.send(conversation, question, options).await?;
     let id = turn.conversation.id;
+    let question_id = turn.question_id();
     let route = turn.decision().clone();
     let model = turn.model().to_string();
     // A fallback is said at once, before the answer: the user asked for something else.
@@ -150,6 +153,7 @@ async fn answer(
             Some(Event::Done(completion)) => {
                 return Ok(Answered {
                     conversation: id,
+                    question_id,
                     model,
                     route,
                     completion,
@@ -160,6 +164,24 @@ async fn answer(
             Some(_) => {}
             None => bail!("the engine stopped"),
         }
+    }
+}
+
+/// Facts the user's message states about them, proposed for memory (or kept, when the
+/// user turned that on), said on stderr. A failure here never fails the chat.
+async fn remember(chat: &ChatService, a: &Answered, question: &str) {
+    let Some(id) = a.question_id else { return };
+    match bantam_core::memory::propose_from_message(chat.engine(), chat.store(), id, question).await {
+        Ok(facts) => {
+            for f in facts {
+                if f.status == MemoryStatus::Kept {
+                    eprintln!("(remembered: {} — `bantam memory delete {}` forgets it)", f.text, f.id);
+                } else {
+                    eprintln!("(remember this? {} — `bantam memory keep {}`)", f.text, f.id);
+                }
+            }
+        }
+        Err(e) => eprintln!("(nothing proposed for memory: {e})"),
     }
 }
 
@@ -196,6 +218,7 @@ async fn ask_once(
     json: bool,
 ) -> Result<u8> {
     let a = answer(chat, conversation, question, options, !json).await?;
+    remember(chat, &a, question).await;
     if json {
         let out = JsonAnswer {
             conversation_id: a.conversation,
@@ -257,6 +280,7 @@ async fn repl(ctx: &Context, chat: &ChatService, mut conversation: Option<i64>, 
                 conversation = Some(a.conversation);
                 println!();
                 eprintln!("\x1b[2m{}\x1b[0m", stats_line(&a));
+                remember(chat, &a, trimmed).await;
             }
             // A failed answer is reported; the session goes on.
             Err(e) => eprintln!("\nerror: {e:#}"),

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
+use bantam_core::memory;
 use bantam_core::store::{Memory, MemoryStatus};
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,14 @@ pub enum MemoryCommand {
     /// Facts from an export (JSON: a list of {"text", "status"}); ones already there are
     /// not added twice
     Import { file: PathBuf },
+    /// Whether chats propose facts from your messages, and whether they are kept without
+    /// asking; without options, shows the settings
+    Settings {
+        #[arg(long, value_name = "on|off", value_parser = on_off)]
+        propose: Option<bool>,
+        #[arg(long, value_name = "on|off", value_parser = on_off)]
+        auto_keep: Option<bool>,
+    },
     /// Forget every fact and leave nothing of them in the database file (the chats they
     /// came from stay: `bantam history delete`)
     ForgetAll {
@@ -67,6 +76,14 @@ struct Exported {
     created_at: i64,
     #[serde(default, skip_deserializing)]
     uses: i64,
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "yes" | "true" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        _ => Err(format!("{s}: say on or off")),
+    }
 }
 
 fn kept() -> MemoryStatus {
@@ -181,6 +198,20 @@ pub async fn run(global: &Global, cmd: MemoryCommand) -> Result<u8> {
             }
             let added = store.memories(None).await?.len() - before;
             eprintln!("imported {added} facts ({} already there)", facts.len() - added);
+        }
+        MemoryCommand::Settings { propose, auto_keep } => {
+            let mut settings = memory::settings(store).await?;
+            if propose.is_some() || auto_keep.is_some() {
+                settings.propose = propose.unwrap_or(settings.propose);
+                settings.auto_keep = auto_keep.unwrap_or(settings.auto_keep);
+                store.set_setting(memory::SETTINGS_KEY, &settings).await?;
+            }
+            let word = |b: bool| if b { "on" } else { "off" };
+            println!(
+                "propose facts from your messages: {}\nkeep them without asking: {}",
+                word(settings.propose),
+                word(settings.auto_keep)
+            );
         }
         MemoryCommand::ForgetAll { yes } => {
             if !yes {

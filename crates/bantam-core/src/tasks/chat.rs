@@ -91,10 +91,13 @@ impl ChatService {
                 created
             }
         };
-        self.store
+        let question = self
+            .store
             .add_message(conversation.id, Role::User, text, &MessageStats::default())
             .await?;
-        self.answer(conversation, options).await
+        let mut turn = self.answer(conversation, options).await?;
+        turn.question_id = Some(question.id);
+        Ok(turn)
     }
 
     /// Replaces the last answer of a conversation with a new one.
@@ -152,6 +155,7 @@ impl ChatService {
             model,
             decision,
             recalled,
+            question_id: None,
         })
     }
 }
@@ -165,9 +169,15 @@ pub struct ChatTurn {
     model: String,
     decision: Decision,
     recalled: Vec<Memory>,
+    question_id: Option<i64>,
 }
 
 impl ChatTurn {
+    /// The user's message this answers, when it was just sent (not for a regenerate).
+    pub fn question_id(&self) -> Option<i64> {
+        self.question_id
+    }
+
     /// The facts from the memory of the user this answer was given.
     pub fn recalled(&self) -> &[Memory] {
         &self.recalled
