@@ -218,7 +218,6 @@ async fn ask_once(
     json: bool,
 ) -> Result<u8> {
     let a = answer(chat, conversation, question, options, !json).await?;
-    remember(chat, &a, question).await;
     if json {
         let out = JsonAnswer {
             conversation_id: a.conversation,
@@ -233,6 +232,7 @@ async fn ask_once(
             eprintln!("\x1b[2m{} · conversation {}\x1b[0m", stats_line(&a), a.conversation);
         }
     }
+    remember(chat, &a, question).await;
     Ok(if a.interrupted { exit::INTERRUPTED } else { 0 })
 }
 
