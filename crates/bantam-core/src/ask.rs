@@ -276,9 +276,9 @@ async fn retrieve(
         let passage = passage(&source.text, hit.window.map(|w| w as usize), &terms, by_words);
         if hit.cosine.is_none() {
             let words: Vec<&str> = source.text.split_whitespace().collect();
-            let start = best_by_words(&words, &terms) * WINDOW_STRIDE;
-            let end = (start + WINDOW_WORDS).min(words.len());
-            unscored.push((candidates.len(), words[start.min(end)..end].join(" ")));
+            let mut windows = search::windows(&source.text);
+            let best = best_by_words(&words, &terms).min(windows.len() - 1);
+            unscored.push((candidates.len(), windows.swap_remove(best)));
         }
         let cosine = hit.cosine.unwrap_or(f32::MIN);
         candidates.push((hit, passage, cosine));

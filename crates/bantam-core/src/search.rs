@@ -323,7 +323,7 @@ fn has_every(terms: &[String], text: &str) -> bool {
 
 /// A text's windows: `WINDOW_WORDS` words each, overlapping, the last one ending with the
 /// text; a short text is one window.
-fn windows(text: &str) -> Vec<String> {
+pub(crate) fn windows(text: &str) -> Vec<String> {
     let words: Vec<&str> = text.split_whitespace().collect();
     if words.len() <= WINDOW_WORDS {
         return vec![words.join(" ")];

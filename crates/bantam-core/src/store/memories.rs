@@ -135,17 +135,7 @@ impl Store {
 
     /// Facts matching any word of `query` (BM25), best first: (id, snippet).
     pub async fn search_memories(&self, query: &str, limit: i64) -> Result<Vec<(i64, String)>> {
-        let Some(fts) = super::search::any_word(query) else {
-            return Ok(Vec::new());
-        };
-        Ok(sqlx::query_as(
-            "SELECT rowid, snippet(memories_fts, 0, '[', ']', '…', 16)
-             FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?",
-        )
-        .bind(fts)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        self.any_word_rows("memories_fts", query, limit).await
     }
 
     /// Counts a recall of each fact.

@@ -230,13 +230,24 @@ pub struct HitSource {
 impl Store {
     /// Messages matching any word of `query` (BM25), best first: (message id, snippet).
     pub async fn search_messages_any(&self, query: &str, limit: i64) -> Result<Vec<(i64, String)>> {
+        self.any_word_rows("messages_fts", query, limit).await
+    }
+
+    /// Rows of an external-content FTS5 `table` matching any word of `query` (BM25),
+    /// best first: (rowid, snippet of its first column).
+    pub(super) async fn any_word_rows(
+        &self,
+        table: &'static str,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>> {
         let Some(fts) = any_word(query) else {
             return Ok(Vec::new());
         };
-        Ok(sqlx::query_as(
-            "SELECT rowid, snippet(messages_fts, 0, '[', ']', '…', 16)
-             FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
-        )
+        Ok(sqlx::query_as(&format!(
+            "SELECT rowid, snippet({table}, 0, '[', ']', '…', 16)
+             FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?"
+        ))
         .bind(fts)
         .bind(limit)
         .fetch_all(&self.pool)
