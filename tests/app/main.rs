@@ -56,7 +56,7 @@ async fn chat_streams_is_kept_across_restarts_and_found_by_search() {
     assert_eq!(app.text(".message.assistant .body").await.trim(), answer.trim());
 
     // Settings show the default hotkey and the model in use.
-    app.click("#open-settings").await;
+    app.open("#open-settings", "settings-view").await;
     app.until(
         "settings to load",
         "return document.getElementById('set-hotkey').value === 'Ctrl+Alt+Space' \
@@ -235,7 +235,7 @@ async fn a_conversation_pinned_to_the_workhorse_is_answered_there_with_a_badge_a
     .await;
 
     // Models → Tiers shows the workhorse the CLI set, and places documents on it.
-    app.click("#nav-models").await;
+    app.open("#nav-models", "models-view").await;
     app.until(
         "the tiers panel with the workhorse",
         "const s = document.getElementById('tier-workhorse'); \
@@ -339,7 +339,7 @@ async fn dropped_files_are_summarized_with_progress_and_metadata() {
     let desktop = Desktop::start();
     let app = desktop.launch().await;
     app.wait_ready().await;
-    app.click("#nav-documents").await;
+    app.open("#nav-documents", "documents-view").await;
     assert!(app.text("#doc-detail").await.contains("Drop files to summarize"));
     assert!(app.text("#doc-list").await.contains("No documents yet"));
 
@@ -404,12 +404,7 @@ async fn dropped_files_are_summarized_with_progress_and_metadata() {
     // Another start: the document is in the list, searchable.
     let app = desktop.launch().await;
     app.wait_ready().await;
-    app.click("#nav-documents").await;
-    app.until(
-        "the documents view",
-        "return !document.getElementById('documents-view').hidden",
-    )
-    .await;
+    app.open("#nav-documents", "documents-view").await;
     app.type_into("#doc-search", "Murdock").await;
     app.until(
         "the search hit",
@@ -474,7 +469,7 @@ async fn a_new_user_sees_what_fits_downloads_a_model_and_switches_between_models
         "return document.getElementById('status')?.dataset.state === 'no_model'",
     )
     .await;
-    app.click("#nav-models").await;
+    app.open("#nav-models", "models-view").await;
     // Every catalogue model is judged for this machine; one is suggested per tier.
     app.until(
         "the catalogue with fit badges",
@@ -576,7 +571,7 @@ async fn a_new_user_sees_what_fits_downloads_a_model_and_switches_between_models
             v.as_str().unwrap_or_default().to_string()
         }
     };
-    app.click("#nav-chats").await;
+    app.open("#nav-chats", "chat-view").await;
     // Enter sends (the "ready" toast may still be over the Send button).
     app.type_into("#composer-input", "Say hello.\u{E007}").await;
     app.wait_answer().await;
@@ -614,7 +609,7 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
     let desktop = Desktop::start();
     let app = desktop.launch().await;
     app.wait_ready().await;
-    app.click("#nav-inbox").await;
+    app.open("#nav-inbox", "inbox-view").await;
     assert!(app
         .text("#inbox-list")
         .await
@@ -624,7 +619,7 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
     add_account(&app, &server, 4).await;
 
     // Inbox: Triage now fetches and triages the four messages, most urgent first.
-    app.click("#nav-inbox").await;
+    app.open("#nav-inbox", "inbox-view").await;
     app.click("#triage-now").await;
     app.until(
         "the four messages to be triaged",
@@ -667,14 +662,14 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
     );
 
     // Correct the meeting's category with the model paused: corrections need no model.
-    app.click("#open-settings").await;
+    app.open("#open-settings", "settings-view").await;
     app.click("#pause-model").await;
     app.until(
         "the model to be paused",
         "return document.getElementById('status').dataset.state === 'paused'",
     )
     .await;
-    app.click("#nav-inbox").await;
+    app.open("#nav-inbox", "inbox-view").await;
     app.until(
         "the inbox again",
         "return !document.getElementById('inbox-view').hidden && \
@@ -693,10 +688,10 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
     )
     .await;
     // The next run, model back, follows it for the same sender.
-    app.click("#open-settings").await;
+    app.open("#open-settings", "settings-view").await;
     app.click("#pause-model").await;
     app.wait_ready().await;
-    app.click("#nav-inbox").await;
+    app.open("#nav-inbox", "inbox-view").await;
     let next = String::from_utf8_lossy(&seed[3])
         .replace("Message-ID: <20261123091244.4411@", "Message-ID: <20261124080000.1@")
         .replace(
@@ -722,7 +717,7 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
 /// Adds the server's account in Settings: a wrong password first (refused), then the
 /// right one; the server has `messages` messages.
 async fn add_account(app: &harness::App, server: &bantam_testkit::Dovecot, messages: usize) {
-    app.click("#open-settings").await;
+    app.open("#open-settings", "settings-view").await;
     app.type_into("#acc-name", "work").await;
     app.type_into("#acc-host", "localhost").await;
     app.type_into("#acc-port", &server.imaps_port.to_string()).await;
@@ -812,7 +807,7 @@ async fn mail_is_triaged_on_a_schedule_with_urgent_notifications_and_reply_draft
     }
 
     // The Inbox fills by itself: nobody presses Triage now.
-    app.click("#nav-inbox").await;
+    app.open("#nav-inbox", "inbox-view").await;
     app.until(
         "the scheduled check to triage the first message",
         "return document.querySelectorAll('#inbox-list .mail-item').length === 1 && \
@@ -830,12 +825,14 @@ async fn mail_is_triaged_on_a_schedule_with_urgent_notifications_and_reply_draft
     }
     // Finished: six listed, the run's line says five new, and every message that needs a
     // reply shows its draft.
-    app.until(
+    app.until_advancing(
         "the next scheduled check to triage the new mail and draft replies",
         "const items = [...document.querySelectorAll('#inbox-list .mail-item')]; \
          return items.length === 6 && \
            document.getElementById('triage-progress').textContent.includes('5 new') && \
            items.every(i => !i.querySelector('.badge.reply') || i.querySelector('.mail-draft pre'));",
+        "return document.getElementById('triage-progress').textContent + ' ' + \
+           document.querySelectorAll('#inbox-list .mail-item, #inbox-list .mail-draft pre').length",
     )
     .await;
     // One notification per urgent message (the rule's, and any the model found urgent),

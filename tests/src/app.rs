@@ -332,6 +332,34 @@ impl App {
         }
     }
 
+    /// Like [`App::until`] for long work that shows its progress: the wait ends in a
+    /// timeout only when `progress` (a script returning a string) has not changed for
+    /// the usual wait — five messages triaged with drafts on a busy machine take longer
+    /// than one step, and still advance. Five waits at most in all.
+    pub async fn until_advancing(&self, what: &str, script: &str, progress: &str) {
+        let cap = Instant::now() + 5 * wait();
+        let mut deadline = Instant::now() + wait();
+        let mut last = None;
+        loop {
+            if let Ok(serde_json::Value::Bool(true)) = self.client.execute(script, vec![]).await {
+                return;
+            }
+            let now = self.client.execute(progress, vec![]).await.ok();
+            if now != last {
+                last = now;
+                deadline = (Instant::now() + wait()).min(cap);
+            }
+            if Instant::now() > deadline {
+                let status = self.client.execute("return document.body.innerText", vec![]).await;
+                panic!(
+                    "timed out waiting for {what} (no progress for {:?}); page: {status:?}",
+                    wait()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn wait_ready(&self) {
         self.until(
             "the model to be ready",
@@ -350,23 +378,67 @@ impl App {
         .await;
     }
 
-    /// Types into a field. A window just started may not be the active one yet under
-    /// load, and WebKit then refuses focus ("Element is not focusable"): the field is
-    /// clicked (which activates the window) and the typing retried for up to 30 s,
-    /// nothing else.
+    /// Types into a field once it is shown. A window just started may not be the
+    /// active one yet under load, and WebKit then refuses focus ("Element is not
+    /// focusable"): the field is focused by script and clicked (which activates the
+    /// window) and the typing retried for up to 30 s, nothing else. A failure says what
+    /// had the focus and which view was shown.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        self.until(
+            &format!("{css} to be shown"),
+            &format!("const e = document.querySelector({css:?}); return !!e && e.getClientRects().length > 0"),
+        )
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let el = self.find(css).await;
             el.clear().await.ok();
             match el.send_keys(text).await {
                 Ok(()) => return,
-                Err(e) if std::time::Instant::now() < deadline && e.to_string().contains("not focusable") => {
+                Err(e) if Instant::now() < deadline && e.to_string().contains("not focusable") => {
+                    if let Ok(arg) = serde_json::to_value(&el) {
+                        self.client.execute("arguments[0].focus()", vec![arg]).await.ok();
+                    }
                     el.click().await.ok();
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                Err(e) => panic!("typing into {css}: {e}"),
+                Err(e) => panic!("typing into {css}: {e}; {}", self.focus_state(css).await),
             }
+        }
+    }
+
+    /// Where the focus is, whether the page has it, and which views are shown.
+    async fn focus_state(&self, css: &str) -> String {
+        let script = format!(
+            "const e = document.querySelector({css:?}); const a = document.activeElement; \
+             return JSON.stringify({{shown: !!e && e.getClientRects().length > 0, disabled: !!e && !!e.disabled, \
+               active: a ? (a.id || a.tagName) : null, hasFocus: document.hasFocus(), \
+               visibility: document.visibilityState, \
+               views: [...document.querySelectorAll('[id$=\"-view\"]')].filter(v => !v.hidden).map(v => v.id)}});"
+        );
+        format!("{:?}", self.client.execute(&script, vec![]).await)
+    }
+
+    /// Clicks a button that shows a view, until the view is shown. A click can be lost
+    /// while a window just started becomes the active one; clicking again is what a
+    /// user does, and the button only shows the view.
+    pub async fn open(&self, button: &str, view: &str) {
+        let deadline = Instant::now() + wait();
+        loop {
+            self.click(button).await;
+            let shown = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < shown {
+                let script = format!("return !document.getElementById({view:?}).hidden");
+                if let Ok(serde_json::Value::Bool(true)) = self.client.execute(&script, vec![]).await {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{view} not shown after clicking {button}: {}",
+                self.focus_state(button).await
+            );
         }
     }
 
@@ -379,7 +451,7 @@ impl App {
                 Ok(()) => return,
                 Err(e) if tries < 50 && is_transient(&e.to_string()) => {
                     tries += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(e) => panic!("clicking {css}: {e}"),
             }
