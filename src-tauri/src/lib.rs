@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod history;
 pub mod mail;
+pub mod memory;
 pub mod models;
 mod permissions;
 pub mod running;
@@ -62,6 +63,14 @@ pub fn run() {
             history::commands::conversations_search,
             history::commands::conversation_rename,
             history::commands::conversation_delete,
+            memory::commands::memory_list,
+            memory::commands::memory_add,
+            memory::commands::memory_edit,
+            memory::commands::memory_keep,
+            memory::commands::memory_delete,
+            memory::commands::memory_forget_all,
+            memory::commands::memory_settings,
+            memory::commands::memory_settings_set,
             engine::commands::engine_status,
             engine::commands::engine_pause,
             engine::commands::engine_resume,

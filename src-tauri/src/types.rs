@@ -17,12 +17,13 @@ mod tests {
 
     fn generated() -> String {
         use bantam_core::hardware::{Gpu, Hardware};
+        use bantam_core::memory::MemorySettings;
         use bantam_core::models::fit::{Budget, Fit, MemoryEstimate, Verdict};
         use bantam_core::models::ModelListing;
         use bantam_core::router::{Decision, RouteBy};
         use bantam_core::store::settings::AppSettings;
         use bantam_core::store::{
-            Conversation, DownloadStatus, SearchHit, StoredDocument, StoredMessage, StoredSummary,
+            Conversation, DownloadStatus, Memory, MemoryStatus, SearchHit, StoredDocument, StoredMessage, StoredSummary,
         };
         use bantam_core::tasks::documents::{DocumentMetadata, DocumentType, ExtractedMetadata, SummaryLength};
         use bantam_core::tasks::triage::{ActionItem, DecidedBy, InboxEntry, Priority4, TriageRecord};
@@ -45,7 +46,8 @@ mod tests {
         let decls = declarations![&cfg;
             EngineState, StatusView,
             Tier, TierChoice, RouteBy, Decision, Task, TaskTiers, RemoteEndpoint, TierSettings, TiersView,
-            Conversation, StoredMessage, SearchHit, ChatEvent, SamplingOverrides,
+            Conversation, StoredMessage, SearchHit, MemoryStatus, Memory, MemorySettings, ChatEvent,
+            SamplingOverrides,
             AppSettings, SettingsView, ApiStatus, Navigate,
             Fit, MemoryEstimate, Verdict, Gpu, Hardware, Budget, ModelListing,
             DownloadStatus, Phase, DownloadUpdate, ModelsOverview,

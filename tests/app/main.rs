@@ -934,3 +934,111 @@ async fn bench_app_measures_the_real_app_start_hotkey_and_memory() {
         "a loaded model and an open window cost memory: {report}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fact_kept_in_memory_is_used_in_a_new_chat_edited_and_gone_for_good_after_delete() {
+    let _serial = SERIAL.lock().await;
+    let desktop = Desktop::start();
+    let app = desktop.launch().await;
+    app.wait_ready().await;
+
+    // Empty state, then a fact the user writes is kept at once.
+    app.open("#nav-memory", "memory-view").await;
+    assert!(app.text("#memory-list").await.contains("Nothing remembered yet"));
+    app.type_into("#mem-add", "My daughter is called Ana").await;
+    app.click("#mem-add-btn").await;
+    app.until(
+        "the fact to be kept",
+        "const i = document.querySelector('#memory-list .memory-item'); \
+         return !!i && i.dataset.status === 'kept' && \
+           i.querySelector('.memory-text').textContent === 'My daughter is called Ana' && \
+           i.querySelector('.meta').textContent.includes('not used yet')",
+    )
+    .await;
+
+    // A new chat is answered with it, and the answer says so.
+    app.open("#nav-chats", "chat-view").await;
+    app.click("#new-chat").await;
+    app.type_into("#composer-input", "What is my daughter called?").await;
+    app.click("#send").await;
+    app.wait_answer().await;
+    let used = app.text(".message.assistant .memory-used").await;
+    assert!(used.contains("My daughter is called Ana"), "memory line: {used}");
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("chat-from-memory.png")).await;
+    }
+
+    // Memory counts the use; the fact is edited in place (Enter saves).
+    app.click(".message.assistant .memory-used a").await;
+    app.until(
+        "Memory to show the use",
+        "const i = document.querySelector('#memory-list .memory-item'); \
+         return !document.getElementById('memory-view').hidden && !!i && \
+           i.querySelector('.meta').textContent.includes('used 1 time')",
+    )
+    .await;
+    app.click("#memory-list .memory-item .edit").await;
+    app.type_into("#memory-list .memory-edit", "My daughter is called Ana Sofia\u{E007}")
+        .await;
+    app.until(
+        "the edit to be saved",
+        "const t = document.querySelector('#memory-list .memory-item .memory-text'); \
+         return !!t && t.textContent === 'My daughter is called Ana Sofia'",
+    )
+    .await;
+    app.type_into("#mem-add", "I work at Northwind Logistics").await;
+    app.click("#mem-add-btn").await;
+    app.until(
+        "two facts",
+        "return document.querySelectorAll('#memory-list .memory-item').length === 2",
+    )
+    .await;
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("memory.png")).await;
+    }
+
+    // Delete one; "forget everything" takes two clicks and leaves the empty state.
+    app.click("#memory-list .memory-item[data-status='kept'] .delete").await;
+    app.until(
+        "one fact left",
+        "return document.querySelectorAll('#memory-list .memory-item').length === 1",
+    )
+    .await;
+    app.click("#mem-forget-all").await;
+    app.until(
+        "the second click to be asked for",
+        "return document.getElementById('mem-forget-all').textContent.includes('Click again')",
+    )
+    .await;
+    app.click("#mem-forget-all").await;
+    app.until(
+        "the empty state",
+        "return document.getElementById('memory-list').textContent.includes('Nothing remembered yet')",
+    )
+    .await;
+
+    // A new chat is answered without it.
+    app.open("#nav-chats", "chat-view").await;
+    app.click("#new-chat").await;
+    app.type_into("#composer-input", "What is my daughter called?").await;
+    app.click("#send").await;
+    app.wait_answer().await;
+    let lines: serde_json::Value = app
+        .client
+        .execute(
+            "return document.querySelectorAll('.message.assistant .memory-used').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(lines, serde_json::json!(0), "an answer still used a forgotten fact");
+    app.quit().await;
+
+    // Gone for good: not in the table, not found by search.
+    let store = bantam_core::Store::open(&desktop.data_dir().join("bantam.sqlite3"))
+        .await
+        .unwrap();
+    assert!(store.memories(None).await.unwrap().is_empty());
+    assert!(store.search_memories("daughter", 10).await.unwrap().is_empty());
+    assert!(store.search_memories("Northwind", 10).await.unwrap().is_empty());
+}

@@ -6,6 +6,7 @@ import {
   type ChatEvent,
   type Conversation,
   type Decision,
+  type Memory,
   type SamplingOverrides,
   type StoredMessage,
   type Tier,
@@ -24,6 +25,7 @@ const state = {
 };
 
 let showChat: () => void = () => {};
+let showMemory: () => void = () => {};
 
 export function isStreaming(): boolean {
   return state.streaming;
@@ -94,6 +96,60 @@ function showRoute(el: HTMLElement, route: Decision | null, model: string | null
     .join(" · ");
   el.dataset.tier = route.tier;
   el.querySelector<HTMLElement>(".route-note")!.textContent = route.note ?? "";
+}
+
+/// Which facts from the memory the answer was given (a link to the Memory view).
+function showRecalled(el: HTMLElement, facts: Memory[]) {
+  if (facts.length === 0) return;
+  const line = document.createElement("div");
+  line.className = "memory-used";
+  const link = document.createElement("a");
+  link.href = "#";
+  link.textContent = "From memory";
+  link.title = "Open Memory (Ctrl+J)";
+  link.onclick = (e) => {
+    e.preventDefault();
+    showMemory();
+  };
+  line.append(link, ": ", facts.map((f) => f.text).join(" · "));
+  el.append(line);
+}
+
+/// Facts the user's message stated: Keep or Dismiss each (or Forget, when kept already).
+function showProposals(el: HTMLElement, facts: Memory[]) {
+  const box = document.createElement("div");
+  box.className = "memory-proposal";
+  for (const f of facts) {
+    const row = document.createElement("div");
+    row.className = "row";
+    row.dataset.id = String(f.id);
+    const text = document.createElement("span");
+    text.textContent = f.status === "kept" ? `Remembered: ${f.text}` : `Remember this? ${f.text}`;
+    const act = (label: string, cls: string, work: () => Promise<unknown>, after: string) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = `ghost small ${cls}`;
+      b.textContent = label;
+      b.onclick = async () => {
+        try {
+          await work();
+          row.replaceChildren(after);
+        } catch (e) {
+          toast(errorText(e));
+        }
+      };
+      return b;
+    };
+    if (f.status === "kept") row.append(text, act("Forget", "delete", () => api.memoryDelete(f.id), "Forgotten."));
+    else
+      row.append(
+        text,
+        act("Keep", "keep", () => api.memoryKeep(f.id), `Kept: ${f.text}`),
+        act("Dismiss", "delete", () => api.memoryDelete(f.id), "Dismissed."),
+      );
+    box.append(row);
+  }
+  el.append(box);
 }
 
 function renderMessages(messages: StoredMessage[]) {
@@ -225,6 +281,7 @@ function streamInto(el: HTMLElement, done: () => void): (e: ChatEvent) => void {
     switch (e.type) {
       case "started":
         showRoute(el, e.route, e.model);
+        showRecalled(el, e.recalled);
         if (e.dropped_messages > 0)
           toast(`The oldest ${e.dropped_messages} messages no longer fit the context and were left out.`);
         break;
@@ -251,6 +308,9 @@ function streamInto(el: HTMLElement, done: () => void): (e: ChatEvent) => void {
         el.classList.add("failed");
         body.textContent = e.message;
         done();
+        break;
+      case "remember":
+        showProposals(el, e.memories);
         break;
     }
     if (atBottom) box.scrollTop = box.scrollHeight;
@@ -337,8 +397,9 @@ async function remove() {
 }
 
 /** Wires the composer and the chat header; `show` brings the chat view forward. */
-export function initChat(hooks: { show: () => void }) {
+export function initChat(hooks: { show: () => void; showMemory: () => void }) {
   showChat = hooks.show;
+  showMemory = hooks.showMemory;
   const input = $<HTMLTextAreaElement>("composer-input");
   $("composer").addEventListener("submit", (e) => {
     e.preventDefault();

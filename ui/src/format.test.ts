@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueLabel, Recall, relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format";
+import { dueLabel, memoryMeta, Recall, relativeTime, shortcutFromEvent, statsLine, statusLine } from "./format";
 import { documentMarkdown, downloadLine, duration, fitLabel, fraction, humanBytes, mailStatusLine } from "./format";
 import type { DocumentMetadata } from "./types.gen";
 
@@ -149,5 +149,17 @@ describe("dueLabel", () => {
   });
   it("keeps what is no date as written", () => {
     expect(dueLabel("next week")).toBe("next week");
+  });
+});
+
+describe("memoryMeta", () => {
+  const now = Date.UTC(2026, 11, 7, 12);
+  it("says status, source, age and uses", () => {
+    expect(memoryMeta({ status: "kept", source_message_id: 4, created_at: now - 30_000, uses: 2 }, now)).toBe(
+      "kept · from a chat · just now · used 2 times",
+    );
+    expect(memoryMeta({ status: "proposed", source_message_id: null, created_at: now, uses: 0 }, now)).toBe(
+      "proposed — keep it? · no source chat · just now · not used yet",
+    );
   });
 });

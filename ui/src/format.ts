@@ -23,6 +23,18 @@ export function statsLine(tokens: number, tokensPerS: number, ttftMs: number, fi
   return parts.join(" · ");
 }
 
+/** A fact's line under its text: kept or proposed, where from, when, how often used. */
+export function memoryMeta(
+  m: { status: string; source_message_id: number | null; created_at: number; uses: number },
+  now: number = Date.now(),
+): string {
+  const parts = [m.status === "kept" ? "kept" : "proposed — keep it?"];
+  parts.push(m.source_message_id != null ? "from a chat" : "no source chat");
+  parts.push(relativeTime(m.created_at, now));
+  parts.push(m.uses === 0 ? "not used yet" : `used ${m.uses} time${m.uses === 1 ? "" : "s"}`);
+  return parts.join(" · ");
+}
+
 export function relativeTime(ms: number, now: number = Date.now()): string {
   const s = Math.max(0, Math.floor((now - ms) / 1000));
   if (s < 60) return "just now";

@@ -7,6 +7,7 @@ import { initDocuments, refreshDocuments, summarize } from "./documents";
 import { $, toast } from "./dom";
 import { statusLine } from "./format";
 import { initInbox, refreshInbox, triageNow } from "./inbox";
+import { initMemory, refreshMemory } from "./memory";
 import { importModels, initModels, refreshModels } from "./models";
 import { initSearch } from "./search";
 import { initSettings, loadSettings } from "./settings";
@@ -19,13 +20,19 @@ function showStatus(s: StatusView) {
   $<HTMLButtonElement>("pause-model").textContent = s.state === "paused" ? "Resume model" : "Pause model";
 }
 
-type View = "chat" | "documents" | "inbox" | "models" | "settings";
+type View = "chat" | "documents" | "inbox" | "memory" | "models" | "settings";
 function showView(view: View) {
-  for (const v of ["chat", "documents", "inbox", "models", "settings"] as const) $(`${v}-view`).hidden = v !== view;
+  for (const v of ["chat", "documents", "inbox", "memory", "models", "settings"] as const) $(`${v}-view`).hidden = v !== view;
   $("nav-chats").classList.toggle("active", view === "chat");
   $("nav-documents").classList.toggle("active", view === "documents");
   $("nav-inbox").classList.toggle("active", view === "inbox");
   $("nav-models").classList.toggle("active", view === "models");
+  $("nav-memory").classList.toggle("active", view === "memory");
+}
+
+async function showMemory() {
+  showView("memory");
+  await refreshMemory();
 }
 
 async function showInbox() {
@@ -53,7 +60,13 @@ function showChat() {
 }
 
 function wire() {
-  initChat({ show: showChat });
+  initChat({ show: showChat, showMemory: () => void showMemory() });
+  initMemory({
+    openConversation: (id) => {
+      showChat();
+      void refreshList().then(() => openConversation(id));
+    },
+  });
   initSearch();
   initSettings({ close: showChat, showModels: () => void showModels() });
   $("open-settings").onclick = () => void showSettings();
@@ -61,6 +74,7 @@ function wire() {
   $("nav-documents").onclick = () => void showDocuments();
   $("nav-models").onclick = () => void showModels();
   $("nav-inbox").onclick = () => void showInbox();
+  $("nav-memory").onclick = () => void showMemory();
   $("pause-model").onclick = async () => {
     const s = await api.status();
     await (s.state === "paused" || s.state === "error" ? api.resume() : api.pause());
@@ -80,6 +94,9 @@ function wire() {
     } else if (mod && e.key === "i") {
       e.preventDefault();
       void showInbox();
+    } else if (mod && e.key === "j") {
+      e.preventDefault();
+      void showMemory();
     } else if (mod && e.key === "m") {
       e.preventDefault();
       void showModels();

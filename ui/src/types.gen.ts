@@ -89,11 +89,37 @@ export type SearchHit = { conversation_id: number, conversation_title: string, m
  */
 snippet: string, created_at: number, };
 
+export type MemoryStatus = "proposed" | "kept";
+
+export type Memory = { id: number, text: string, status: MemoryStatus, 
+/**
+ * The message it came from, and that message's conversation (gone: `None`).
+ */
+source_message_id: number | null, source_conversation_id: number | null, created_at: number, updated_at: number, 
+/**
+ * How many prompts it was put in, and when last.
+ */
+uses: number, last_used_at: number | null, };
+
+export type MemorySettings = { 
+/**
+ * Propose facts from the user's messages.
+ */
+propose: boolean, 
+/**
+ * Keep proposed facts without asking.
+ */
+auto_keep: boolean, };
+
 export type ChatEvent = { "type": "started", conversation_id: number, prompt_tokens: number, cached_tokens: number, dropped_messages: number, 
 /**
  * Where the answer is made and why (the badge).
  */
-route: Decision, model: string, } | { "type": "token", text: string, } | { "type": "done", text: string, finish_reason: string, generated_tokens: number, tokens_per_s: number, time_to_first_token_ms: number, } | { "type": "failed", message: string, };
+route: Decision, model: string, 
+/**
+ * The facts from the memory of the user the answer was given.
+ */
+recalled: Array<Memory>, } | { "type": "token", text: string, } | { "type": "done", text: string, finish_reason: string, generated_tokens: number, tokens_per_s: number, time_to_first_token_ms: number, } | { "type": "failed", message: string, } | { "type": "remember", memories: Array<Memory>, };
 
 export type SamplingOverrides = { temperature?: number, max_tokens?: number, system_prompt?: string, };
 

@@ -13,6 +13,7 @@ use crate::Engine;
 
 /// What the user chose for their memory (setting `memory`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct MemorySettings {
     /// Propose facts from the user's messages.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use bantam_core::engine::Event;
+use bantam_core::engine::{Engine, Event};
 use bantam_core::tasks::chat::{ChatOptions, ChatService, ChatTurn};
 use bantam_core::tiers::{Tier, TierChoice};
 use tauri::ipc::Channel;
@@ -46,13 +46,18 @@ pub async fn chat_send(
     let mut options = options(sampling);
     options.tier = tier;
     let turn = chat.send(conversation_id, text, &options).await?;
+    let proposal = turn.question_id().map(|id| Proposal {
+        engine: chat.engine().clone(),
+        message_id: id,
+        text: text.to_string(),
+    });
     if let Some(choice) = tier.filter(|c| *c != turn.conversation.tier_choice) {
         service
             .store
             .set_conversation_tier(turn.conversation.id, choice)
             .await?;
     }
-    Ok(stream(Arc::clone(&service), turn, on_event).await)
+    Ok(stream(Arc::clone(&service), turn, proposal, on_event).await)
 }
 
 /// Replaces the last answer of a conversation; `tier` asks another tier this once.
@@ -68,7 +73,7 @@ pub async fn chat_regenerate(
     let mut options = options(sampling);
     options.tier = tier.map(TierChoice::pinned);
     let turn = chat.regenerate(conversation_id, &options).await?;
-    Ok(stream(Arc::clone(&service), turn, on_event).await)
+    Ok(stream(Arc::clone(&service), turn, None, on_event).await)
 }
 
 /// The tiers set up (small always; workhorse and remote when `bantam tiers` added them),
@@ -94,10 +99,23 @@ pub async fn chat_stop(service: State<'_, Arc<Service>>, conversation_id: i64) -
     }))
 }
 
-async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<ChatEvent>) -> i64 {
+/// The user's message, to propose facts from once the answer is done.
+struct Proposal {
+    engine: Engine,
+    message_id: i64,
+    text: String,
+}
+
+async fn stream(
+    service: Arc<Service>,
+    mut turn: ChatTurn,
+    proposal: Option<Proposal>,
+    channel: Channel<ChatEvent>,
+) -> i64 {
     let id = turn.conversation.id;
     let route = turn.decision().clone();
     let model = turn.model().to_string();
+    let recalled = turn.recalled().to_vec();
     let ticket = service
         .running()
         .track(Work::Answer { conversation: id }, Stop::Answer(turn.canceller()));
@@ -115,6 +133,7 @@ async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<Chat
                     dropped_messages,
                     route: route.clone(),
                     model: model.clone(),
+                    recalled: recalled.clone(),
                 },
                 Event::Token(text) => ChatEvent::Token { text },
                 // The app never asks for them.
@@ -128,10 +147,14 @@ async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<Chat
                 },
                 Event::Failed(e) => ChatEvent::Failed { message: e.to_string() },
             };
-            let last = matches!(out, ChatEvent::Done { .. } | ChatEvent::Failed { .. });
+            let done = matches!(out, ChatEvent::Done { .. });
+            let last = done || matches!(out, ChatEvent::Failed { .. });
             // A closed page (window destroyed) stops the answer: nobody is reading it.
             if channel.send(out).is_err() {
                 turn.canceller().cancel();
+            }
+            if done {
+                remember(&service, proposal.as_ref(), &channel).await;
             }
             if last {
                 break;
@@ -140,4 +163,17 @@ async fn stream(service: Arc<Service>, mut turn: ChatTurn, channel: Channel<Chat
         service.running().finished(ticket);
     });
     id
+}
+
+/// Proposes facts from the user's message once the answer is done (the answer never
+/// waits on it); a failure here is logged, never the chat's.
+async fn remember(service: &Service, proposal: Option<&Proposal>, channel: &Channel<ChatEvent>) {
+    let Some(p) = proposal else { return };
+    match bantam_core::memory::propose_from_message(&p.engine, &service.store, p.message_id, &p.text).await {
+        Ok(memories) if !memories.is_empty() => {
+            let _ = channel.send(ChatEvent::Remember { memories });
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("nothing proposed for memory: {e}"),
+    }
 }

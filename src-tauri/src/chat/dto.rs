@@ -1,11 +1,12 @@
 //! What the chat commands send and take.
 
 use bantam_core::router::Decision;
+use bantam_core::store::Memory;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// What the page receives for one answer, in order: `started`, `token`s, then `done` or
-/// `failed`.
+/// `failed`; after `done`, `remember` when the user's message stated facts about them.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ChatEvent {
@@ -17,6 +18,8 @@ pub enum ChatEvent {
         /// Where the answer is made and why (the badge).
         route: Decision,
         model: String,
+        /// The facts from the memory of the user the answer was given.
+        recalled: Vec<Memory>,
     },
     Token {
         text: String,
@@ -30,6 +33,11 @@ pub enum ChatEvent {
     },
     Failed {
         message: String,
+    },
+    /// Facts the user's message stated, proposed for memory (kept already when the user
+    /// turned that on).
+    Remember {
+        memories: Vec<Memory>,
     },
 }
 
