@@ -5,6 +5,7 @@ const COMMANDS: &[&str] = &[
     "chat_regenerate",
     "chat_stop",
     "chat_tiers",
+    "ask_send",
     "conversations_list",
     "conversation_messages",
     "conversations_search",

@@ -2,6 +2,7 @@
 //! tray, the global hotkey and launch at login; everything else is the core's.
 
 pub mod api;
+pub mod ask;
 pub mod chat;
 pub mod documents;
 pub mod engine;
@@ -57,6 +58,7 @@ pub fn run() {
             chat::commands::chat_send,
             chat::commands::chat_regenerate,
             chat::commands::chat_stop,
+            ask::commands::ask_send,
             chat::commands::chat_tiers,
             history::commands::conversations_list,
             history::commands::conversation_messages,

@@ -43,6 +43,9 @@ pub struct Service {
     downloads: std::sync::OnceLock<bantam_fetch::DownloadQueue>,
     /// The tiers, built once per settings change (the workhorse stays loaded until idle).
     tiers: bantam_core::tiers::TierCache,
+    /// The embedding model for search and ask, loaded on first use (`None`: there is
+    /// none on this machine, and they go by words only).
+    embedder: tokio::sync::OnceCell<Option<bantam_core::embed::Embedder>>,
 }
 
 /// Slots: a chat and the popup at once. Each slot reserves a full context of KV cache
@@ -71,6 +74,7 @@ impl Service {
             model_override: std::sync::Mutex::new(model_override),
             downloads: std::sync::OnceLock::new(),
             tiers: bantam_core::tiers::TierCache::new(Arc::new(bantam_fetch::remote::KeyringConnector)),
+            embedder: tokio::sync::OnceCell::new(),
         }))
     }
 
@@ -183,6 +187,27 @@ impl Service {
 
     pub fn library(&self) -> ModelLibrary {
         ModelLibrary::new(self.store.clone(), self.data.models_dir())
+    }
+
+    /// The embedding model: `BANTAM_EMBED_MODEL` given at start-up, else the one on this
+    /// machine ([`bantam_core::search::find_embed_model`]); loaded once. One that fails
+    /// to load is logged and search goes by words.
+    pub async fn embedder(&self) -> Option<bantam_core::embed::Embedder> {
+        self.embedder
+            .get_or_init(|| async {
+                let path = std::env::var_os("BANTAM_EMBED_MODEL")
+                    .map(PathBuf::from)
+                    .or_else(|| bantam_core::search::find_embed_model(&self.data.models_dir()))?;
+                match bantam_core::embed::Embedder::start(bantam_core::embed::EmbedConfig::new(&path)).await {
+                    Ok(e) => Some(e),
+                    Err(e) => {
+                        tracing::warn!("embedding model {} did not load: {e}", path.display());
+                        None
+                    }
+                }
+            })
+            .await
+            .clone()
     }
 
     pub fn running(&self) -> &Running {

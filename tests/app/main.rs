@@ -1042,3 +1042,71 @@ async fn a_fact_kept_in_memory_is_used_in_a_new_chat_edited_and_gone_for_good_af
     assert!(store.search_memories("daughter", 10).await.unwrap().is_empty());
     assert!(store.search_memories("Northwind", 10).await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
+    let _serial = SERIAL.lock().await;
+    let desktop = Desktop::start();
+    let app = desktop.launch().await;
+    app.wait_ready().await;
+    app.type_into("#composer-input", "The wifi password at the cabin is bluefjord42.")
+        .await;
+    app.click("#send").await;
+    app.wait_answer().await;
+
+    // A new chat asks the user's files: the earlier message is among the passages, and
+    // its link opens that chat.
+    app.click("#new-chat").await;
+    app.click("#ask-files").await;
+    app.type_into("#composer-input", "What is the wifi password at the cabin?")
+        .await;
+    app.click("#send").await;
+    app.until(
+        "the answer from the files",
+        "const a = document.querySelector('.message.assistant.from-files'); \
+         return !!a && !a.classList.contains('streaming') && a.dataset.outcome !== undefined",
+    )
+    .await;
+    let body = app.text(".message.assistant.from-files .body").await;
+    assert!(!body.trim().is_empty(), "an empty answer");
+    let looked = app.text(".message.assistant.from-files .looked-in").await;
+    assert!(looked.contains("chat · The wifi password"), "looked in: {looked}");
+    if let Some(dir) = screenshots() {
+        app.client
+            .execute("document.querySelector('.looked-in').open = true", vec![])
+            .await
+            .unwrap();
+        app.screenshot(&dir.join("chat-ask-files.png")).await;
+    }
+    app.client
+        .execute("document.querySelector('.looked-in').open = true", vec![])
+        .await
+        .unwrap();
+    app.click(".message.assistant.from-files .looked-in a.citation[data-kind='message']")
+        .await;
+    app.until(
+        "the cited chat to open",
+        "return document.getElementById('chat-title').textContent.startsWith('The wifi password') && \
+           document.querySelector('#messages .message.user').textContent.includes('bluefjord42')",
+    )
+    .await;
+
+    app.quit().await;
+
+    // The ask is kept like a chat: question and answer (with its sources or "not found").
+    let store = bantam_core::Store::open(&desktop.data_dir().join("bantam.sqlite3"))
+        .await
+        .unwrap();
+    let conversations = store.list_conversations(10).await.unwrap();
+    let ask = conversations
+        .iter()
+        .find(|c| c.title.starts_with("What is the wifi password"))
+        .expect("the ask's conversation");
+    let messages = store.messages(ask.id).await.unwrap();
+    assert_eq!(messages.len(), 2);
+    let kept = &messages[1].content;
+    assert!(
+        kept.contains("Sources:\n[") || kept.contains("Not found in your files"),
+        "kept answer: {kept}"
+    );
+}

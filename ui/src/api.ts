@@ -5,6 +5,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type {
   ApiStatus,
+  AskEvent,
   AppSettings,
   ChatEvent,
   Conversation,
@@ -60,6 +61,9 @@ export const api = {
     tier: Tier | null = null,
   ) => invoke<number>("chat_regenerate", { conversationId, sampling, tier, onEvent: channel(onEvent) }),
   tiers: () => invoke<Tier[]>("chat_tiers"),
+  /** Answers from the user's files with citations; kept in the conversation. */
+  askFiles: (conversationId: number | null, text: string, onEvent: (e: AskEvent) => void) =>
+    invoke<number>("ask_send", { conversationId, text, onEvent: channel(onEvent) }),
   memories: () => invoke<Memory[]>("memory_list"),
   memoryAdd: (text: string) => invoke<Memory>("memory_add", { text }),
   memoryEdit: (id: number, text: string) => invoke<Memory>("memory_edit", { id, text }),

@@ -3,6 +3,8 @@
 import {
   api,
   errorText,
+  type AskEvent,
+  type AskSource,
   type ChatEvent,
   type Conversation,
   type Decision,
@@ -26,6 +28,7 @@ const state = {
 
 let showChat: () => void = () => {};
 let showMemory: () => void = () => {};
+let openDocumentHook: (id: number) => void = () => {};
 
 export function isStreaming(): boolean {
   return state.streaming;
@@ -317,6 +320,93 @@ function streamInto(el: HTMLElement, done: () => void): (e: ChatEvent) => void {
   };
 }
 
+/// Streams an answer from the user's files; its `[n]` marks and the sources under it
+/// open where each passage is.
+function askInto(el: HTMLElement, done: () => void): (e: AskEvent) => void {
+  let text = "";
+  const body = el.querySelector<HTMLElement>(".body")!;
+  el.classList.add("streaming", "from-files");
+  return (e) => {
+    switch (e.type) {
+      case "indexing":
+        body.textContent = `Indexing your files for search: ${e.done} of ${e.total}…`;
+        break;
+      case "token":
+        text += e.text;
+        body.innerHTML = renderMarkdown(text);
+        break;
+      case "done": {
+        const answer = e.text.split("\n\nSources:")[0];
+        body.innerHTML = linkCitations(renderMarkdown(answer));
+        el.dataset.raw = e.text;
+        el.dataset.outcome = e.outcome;
+        el.classList.remove("streaming");
+        el.dataset.finish = "stop";
+        showSources(el, e.sources, e.by_meaning);
+        done();
+        break;
+      }
+      case "failed":
+        el.classList.remove("streaming");
+        el.classList.add("failed");
+        body.textContent = e.message;
+        done();
+        break;
+    }
+  };
+}
+
+function linkCitations(html: string): string {
+  return html.replace(/\[(\d{1,2})\]/g, '<a href="#" class="cite" data-n="$1">[$1]</a>');
+}
+
+/// The cited passages as links, then every passage looked in.
+function showSources(el: HTMLElement, sources: AskSource[], byMeaning: boolean) {
+  const link = (s: AskSource) => {
+    const a = document.createElement("a");
+    a.href = "#";
+    a.className = "citation";
+    a.dataset.n = String(s.n);
+    a.dataset.kind = s.kind;
+    a.textContent = `[${s.n}] ${s.place}`;
+    a.title = s.snippet;
+    a.onclick = (e) => {
+      e.preventDefault();
+      openSource(s);
+    };
+    return a;
+  };
+  const cited = sources.filter((s) => s.cited);
+  if (cited.length > 0) {
+    const box = document.createElement("div");
+    box.className = "citations";
+    box.append(...cited.map(link));
+    el.append(box);
+  }
+  el.querySelectorAll<HTMLElement>(".body .cite").forEach((c) => {
+    const s = sources.find((s) => String(s.n) === c.dataset.n);
+    c.onclick = (e) => {
+      e.preventDefault();
+      if (s) openSource(s);
+    };
+  });
+  const looked = document.createElement("details");
+  looked.className = "looked-in";
+  const summary = document.createElement("summary");
+  summary.textContent =
+    sources.length === 0
+      ? "Nothing in your files came close"
+      : `Looked in ${sources.length} passage${sources.length === 1 ? "" : "s"}${byMeaning ? "" : " (by words only: no embedding model)"}`;
+  looked.append(summary, ...sources.map(link));
+  el.append(looked);
+}
+
+function openSource(s: AskSource) {
+  if (s.kind === "chunk") openDocumentHook(s.parent_id);
+  else if (s.kind === "memory") showMemory();
+  else void openConversation(s.parent_id);
+}
+
 async function ask(text: string) {
   const question = text.trim();
   if (!question || state.streaming) return;
@@ -334,7 +424,9 @@ async function ask(text: string) {
   };
   try {
     const tier = $<HTMLSelectElement>("chat-tier").value as TierChoice;
-    const id = await api.send(state.conversation, question, sampling(), streamInto(answer, finish), tier);
+    const id = $<HTMLInputElement>("ask-files").checked
+      ? await api.askFiles(state.conversation, question, askInto(answer, finish))
+      : await api.send(state.conversation, question, sampling(), streamInto(answer, finish), tier);
     if (state.conversation == null) {
       state.conversation = id;
       $("rename").hidden = $("delete").hidden = false;
@@ -397,9 +489,20 @@ async function remove() {
 }
 
 /** Wires the composer and the chat header; `show` brings the chat view forward. */
-export function initChat(hooks: { show: () => void; showMemory: () => void }) {
+export function initChat(hooks: {
+  show: () => void;
+  showMemory: () => void;
+  openDocument: (id: number) => void;
+}) {
   showChat = hooks.show;
   showMemory = hooks.showMemory;
+  openDocumentHook = hooks.openDocument;
+  const askFiles = $<HTMLInputElement>("ask-files");
+  askFiles.onchange = () => {
+    $<HTMLTextAreaElement>("composer-input").placeholder = askFiles.checked
+      ? "Ask your documents, chats and memory…"
+      : "Message Bantam…";
+  };
   const input = $<HTMLTextAreaElement>("composer-input");
   $("composer").addEventListener("submit", (e) => {
     e.preventDefault();

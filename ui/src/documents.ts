@@ -49,6 +49,12 @@ function length(): SummaryLength {
   return $<HTMLSelectElement>("doc-length").value as SummaryLength;
 }
 
+/** Shows one document's summary and metadata (a citation opens it). */
+export function selectDocument(id: number) {
+  selected = { document: id };
+  render();
+}
+
 export async function refreshDocuments() {
   const q = $<HTMLInputElement>("doc-search").value.trim();
   documents = await api.documents(q || null);

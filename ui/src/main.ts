@@ -3,7 +3,7 @@
 // module.
 import { api, errorText, type StatusView } from "./api";
 import { initChat, isStreaming, openConversation, refreshList, stop } from "./chat";
-import { initDocuments, refreshDocuments, summarize } from "./documents";
+import { initDocuments, refreshDocuments, selectDocument, summarize } from "./documents";
 import { $, toast } from "./dom";
 import { statusLine } from "./format";
 import { initInbox, refreshInbox, triageNow } from "./inbox";
@@ -60,7 +60,11 @@ function showChat() {
 }
 
 function wire() {
-  initChat({ show: showChat, showMemory: () => void showMemory() });
+  initChat({
+    show: showChat,
+    showMemory: () => void showMemory(),
+    openDocument: (id) => void showDocuments().then(() => selectDocument(id)),
+  });
   initMemory({
     openConversation: (id) => {
       showChat();
@@ -94,6 +98,12 @@ function wire() {
     } else if (mod && e.key === "i") {
       e.preventDefault();
       void showInbox();
+    } else if (mod && e.shiftKey && e.key.toLowerCase() === "f") {
+      e.preventDefault();
+      const t = $<HTMLInputElement>("ask-files");
+      t.checked = !t.checked;
+      t.dispatchEvent(new Event("change"));
+      $("composer-input").focus();
     } else if (mod && e.key === "j") {
       e.preventDefault();
       void showMemory();

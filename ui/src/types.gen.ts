@@ -123,6 +123,47 @@ recalled: Array<Memory>, } | { "type": "token", text: string, } | { "type": "don
 
 export type SamplingOverrides = { temperature?: number, max_tokens?: number, system_prompt?: string, };
 
+export type AskSource = { n: number, 
+/**
+ * "message", "chunk" or "memory".
+ */
+kind: "message" | "chunk" | "memory", 
+/**
+ * The conversation (a message's, or the one a memory came from: 0 when none) or the
+ * document it opens.
+ */
+parent_id: number, title: string, page: number | null, 
+/**
+ * "fhs-3.0.pdf · p. 38", "chat · Title", "memory".
+ */
+place: string, 
+/**
+ * The passage's start.
+ */
+snippet: string, 
+/**
+ * Whether the answer cites it.
+ */
+cited: boolean, };
+
+export type AskEvent = { "type": "indexing", done: number, total: number, } | { "type": "token", text: string, } | { "type": "done", 
+/**
+ * "answered", "nothing_close", "not_in_sources" or "uncited".
+ */
+outcome: "answered" | "nothing_close" | "not_in_sources" | "uncited", 
+/**
+ * The message as kept in the conversation.
+ */
+text: string, 
+/**
+ * Every passage given to the model, the cited ones marked.
+ */
+sources: Array<AskSource>, 
+/**
+ * Whether the vectors took part (else words only: no embedding model).
+ */
+by_meaning: boolean, } | { "type": "failed", message: string, };
+
 export type AppSettings = { 
 /**
  * The quick-ask shortcut, in the global-hotkey crate's syntax; `None` disables it.

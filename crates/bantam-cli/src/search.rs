@@ -13,7 +13,6 @@ use crate::context::Context;
 use crate::Global;
 
 /// The embedding model the fetch script makes (models/fetch-embedding-model.sh).
-const DEFAULT_EMBED_MODEL: &str = "all-MiniLM-L6-v2.F16.gguf";
 
 #[derive(Args, Debug)]
 pub struct SearchArgs {
@@ -84,13 +83,7 @@ pub async fn run(global: &Global, args: SearchArgs) -> Result<u8> {
 /// started, with everything not yet embedded indexed first (with progress); `None`, with
 /// a note, when there is none: then search is by words only.
 pub async fn embedder(ctx: &Context, global: &Global, path: Option<PathBuf>) -> Result<Option<Embedder>> {
-    let model = path.or_else(|| {
-        let cache = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/bantam").join(DEFAULT_EMBED_MODEL));
-        [Some(ctx.data.models_dir().join(DEFAULT_EMBED_MODEL)), cache]
-            .into_iter()
-            .flatten()
-            .find(|p| p.is_file())
-    });
+    let model = path.or_else(|| search::find_embed_model(&ctx.data.models_dir()));
     let Some(path) = model else {
         eprintln!(
             "note: no embedding model, so words only — models/fetch-embedding-model.sh makes one \

@@ -425,6 +425,69 @@ fn answer_so_far(raw: &str) -> Option<String> {
     Some(out)
 }
 
+/// Where a source opens, in a few words: "fhs-3.0.pdf · p. 38", "chat · Title", "memory".
+pub fn place(hit: &Hit) -> String {
+    match (hit.kind, hit.page) {
+        (SourceKind::Message, _) => format!("chat · {}", hit.title),
+        (SourceKind::Chunk, Some(p)) => format!("{} · p. {p}", hit.title),
+        (SourceKind::Chunk, None) => format!("{} · part {}", hit.title, hit.part + 1),
+        (SourceKind::Memory, _) => "memory".to_string(),
+    }
+}
+
+/// The answer as a chat message: its text (or "Not found in your files."), then the
+/// passages it cites, one per line, so a conversation read later still says where from.
+pub fn as_message(answer: &Answer) -> String {
+    match answer.outcome {
+        Outcome::Answered => {
+            let mut out = answer.text.trim().to_string();
+            out.push_str("\n\nSources:");
+            for s in answer.citations() {
+                out.push_str(&format!("\n[{}] {}", s.n, place(&s.hit)));
+            }
+            out
+        }
+        Outcome::Uncited => format!(
+            "{}\n\nNot found in your files: the answer above cites none of them, so nothing backs it.",
+            answer.text.trim()
+        ),
+        Outcome::NotInSources | Outcome::NothingClose => "Not found in your files.".to_string(),
+    }
+}
+
+/// The conversation an ask is kept in, like a chat: `conversation`, or a new one titled
+/// by the question. The messages are added by [`keep`] once answered — the question
+/// stored before would be found as a passage for itself.
+pub async fn conversation_for(store: &Store, model: &str, conversation: Option<i64>, question: &str) -> Result<i64> {
+    Ok(match conversation {
+        Some(id) => store.conversation(id).await?.id,
+        None => {
+            store
+                .create_conversation(&crate::tasks::chat::title_for(question), Some(model), None)
+                .await?
+                .id
+        }
+    })
+}
+
+/// Keeps the question and its answer (as [`as_message`]) in the conversation.
+pub async fn keep(store: &Store, conversation: i64, model: &str, question: &str, answer: &Answer) -> Result<()> {
+    use crate::engine::Role;
+    use crate::store::MessageStats;
+    store
+        .add_message(conversation, Role::User, question, &MessageStats::default())
+        .await?;
+    let stats = MessageStats {
+        model: Some(model.to_string()),
+        finish_reason: Some("stop".into()),
+        ..Default::default()
+    };
+    store
+        .add_message(conversation, Role::Assistant, &as_message(answer), &stats)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,6 +72,23 @@ pub struct Hit {
     pub window: Option<i64>,
 }
 
+/// The embedding model's file name (models/fetch-embedding-model.sh writes it).
+pub const DEFAULT_EMBED_MODEL: &str = "all-MiniLM-L6-v2.F16.gguf";
+
+/// The embedding model on this machine: in Bantam's models folder, else in the cache the
+/// fetch script fills (`~/.cache/bantam`). `None`: search and ask go by words only.
+pub fn find_embed_model(models_dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let cache = std::env::var_os("HOME").map(|h| {
+        std::path::PathBuf::from(h)
+            .join(".cache/bantam")
+            .join(DEFAULT_EMBED_MODEL)
+    });
+    [Some(models_dir.join(DEFAULT_EMBED_MODEL)), cache]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file())
+}
+
 /// Embeds every message and chunk that has no vector from `embedder`'s model yet (or one
 /// from another model), `INDEX_BATCH` at a time; `progress(done, total)` after each batch.
 /// Resumable by construction: what is done is stored, and the next run picks up the rest.

@@ -229,7 +229,7 @@ impl ChatTurn {
 }
 
 /// A conversation's title: the start of its first message, on one line.
-fn title_for(text: &str) -> String {
+pub(crate) fn title_for(text: &str) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut title: String = line.chars().take(60).collect();
     if line.chars().count() > 60 {

@@ -1,0 +1,69 @@
+//! What the ask command sends.
+
+use bantam_core::ask::{Outcome, Source};
+use bantam_core::store::SourceKind;
+use serde::Serialize;
+use ts_rs::TS;
+
+/// One passage the answer was given: what it is and where it opens.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AskSource {
+    pub n: usize,
+    /// "message", "chunk" or "memory".
+    #[ts(type = r#""message" | "chunk" | "memory""#)]
+    pub kind: SourceKind,
+    /// The conversation (a message's, or the one a memory came from: 0 when none) or the
+    /// document it opens.
+    pub parent_id: i64,
+    pub title: String,
+    pub page: Option<i64>,
+    /// "fhs-3.0.pdf · p. 38", "chat · Title", "memory".
+    pub place: String,
+    /// The passage's start.
+    pub snippet: String,
+    /// Whether the answer cites it.
+    pub cited: bool,
+}
+
+impl AskSource {
+    pub fn new(s: &Source, cited: bool) -> Self {
+        Self {
+            n: s.n,
+            kind: s.hit.kind,
+            parent_id: s.hit.parent_id,
+            title: s.hit.title.clone(),
+            page: s.hit.page,
+            place: bantam_core::ask::place(&s.hit),
+            snippet: s.passage.split_whitespace().take(40).collect::<Vec<_>>().join(" "),
+            cited,
+        }
+    }
+}
+
+/// What the page receives for one ask, in order: `indexing` while new text is embedded,
+/// `token`s, then `done` or `failed`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AskEvent {
+    Indexing {
+        done: usize,
+        total: usize,
+    },
+    Token {
+        text: String,
+    },
+    Done {
+        /// "answered", "nothing_close", "not_in_sources" or "uncited".
+        #[ts(type = r#""answered" | "nothing_close" | "not_in_sources" | "uncited""#)]
+        outcome: Outcome,
+        /// The message as kept in the conversation.
+        text: String,
+        /// Every passage given to the model, the cited ones marked.
+        sources: Vec<AskSource>,
+        /// Whether the vectors took part (else words only: no embedding model).
+        by_meaning: bool,
+    },
+    Failed {
+        message: String,
+    },
+}
