@@ -328,3 +328,82 @@ fn search_and_ask_find_a_documents_page_by_meaning_and_words() {
         "Not found in your files."
     );
 }
+
+/// "How many …" reads every part of the document (not the top few), says so, and keeps
+/// only items whose words are in the part they came from.
+#[test]
+fn a_whole_document_question_reads_every_part_of_the_document() {
+    let data = tempfile::tempdir().expect("tempdir");
+    // Three sections of about 400 words, so the document has several parts.
+    let mut text = String::from("# Birds of the coast\n\n");
+    for (section, bird) in [("North", "puffin"), ("Middle", "gannet"), ("South", "cormorant")] {
+        text.push_str(&format!("## The {section} shore\n\n"));
+        for i in 0..40 {
+            text.push_str(&format!(
+                "On day {i} of the survey on the {section} shore the counters saw the {bird} again near the rocks. "
+            ));
+        }
+        text.push_str("\n\n");
+    }
+    let file = data.path().join("birds.md");
+    std::fs::write(&file, &text).unwrap();
+    let ingested = bantam(data.path()).arg("ingest").arg(&file).output().expect("runs");
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
+
+    let question = "How many kinds of birds does the survey name?";
+    let out = bantam(data.path())
+        .args(["ask", "--embed-model"])
+        .arg(bantam_testkit::embed_model())
+        .arg(question)
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    let progress = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 4)), "{said}\n{progress}");
+    let parts = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = bantam_core::paths::DataDir::resolve(Some(data.path()))
+            .expect("data dir")
+            .database();
+        Store::open(&db).await.expect("store").chunks(1).await.unwrap().len()
+    });
+    assert!(parts >= 2, "one part only: the test needs a longer document");
+    assert!(
+        said.contains(&format!("whole document: read all {parts} parts of doc 1 · birds.md")),
+        "{said}"
+    );
+    assert!(
+        progress.contains(&format!("{parts} of {parts} parts read")),
+        "{progress}"
+    );
+
+    // Every item listed is made of the document's words.
+    let words: std::collections::HashSet<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .collect();
+    for line in said.lines().filter_map(|l| l.strip_prefix("  - ")) {
+        let item = line.rsplit_once(" (part ").map_or(line, |(i, _)| i).to_lowercase();
+        let all: Vec<&str> = item
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let inside = all.iter().filter(|w| words.contains(**w)).count();
+        assert!(inside * 3 >= all.len() * 2, "an item not from the document: {item}");
+    }
+    // Forced the other way, the closest passages answer (and say nothing of parts).
+    let out = bantam(data.path())
+        .args(["ask", "--path", "passages", "--json", "--embed-model"])
+        .arg(bantam_testkit::embed_model())
+        .arg(question)
+        .output()
+        .expect("runs");
+    let answer: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        answer["outcome"].is_string() && answer.get("parts").is_none(),
+        "{answer:#}"
+    );
+}

@@ -273,6 +273,12 @@ function setStreaming(on: boolean) {
   $("stop").hidden = !on;
 }
 
+function showFailed(el: HTMLElement, message: string) {
+  el.classList.remove("streaming");
+  el.classList.add("failed");
+  el.querySelector<HTMLElement>(".body")!.textContent = message;
+}
+
 /// Streams one answer into a new assistant bubble.
 function streamInto(el: HTMLElement, done: () => void): (e: ChatEvent) => void {
   let text = "";
@@ -307,9 +313,7 @@ function streamInto(el: HTMLElement, done: () => void): (e: ChatEvent) => void {
         done();
         break;
       case "failed":
-        el.classList.remove("streaming");
-        el.classList.add("failed");
-        body.textContent = e.message;
+        showFailed(el, e.message);
         done();
         break;
       case "remember":
@@ -347,9 +351,7 @@ function askInto(el: HTMLElement, done: () => void): (e: AskEvent) => void {
         break;
       }
       case "failed":
-        el.classList.remove("streaming");
-        el.classList.add("failed");
-        body.textContent = e.message;
+        showFailed(el, e.message);
         done();
         break;
     }

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use bantam_core::ask::{self, AskOptions, Outcome};
+use bantam_core::search::{self, SearchOptions};
+use bantam_core::store::SourceKind;
 use bantam_core::tiers::Task;
+use bantam_core::whole_document;
+use bantam_core::Engine;
 use clap::Args;
 
 use crate::context::Context;
@@ -28,8 +32,23 @@ pub struct AskArgs {
     /// in ~/.cache/bantam); without one, passages are found by words only
     #[arg(long, env = "BANTAM_EMBED_MODEL", value_name = "GGUF")]
     pub embed_model: Option<PathBuf>,
+    /// How to answer: `auto` reads a whole document for "how many / list all / compare"
+    /// questions and the closest passages otherwise; `whole` or `passages` forces one
+    #[arg(long, value_enum, default_value_t = AskPath::Auto)]
+    pub path: AskPath,
+    /// The document a whole-document question is about (its id, `bantam docs list`);
+    /// default: the one whose parts match the question best
+    #[arg(long, value_name = "ID")]
+    pub doc: Option<i64>,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AskPath {
+    Auto,
+    Whole,
+    Passages,
 }
 
 pub async fn run(global: &Global, args: AskArgs) -> Result<u8> {
@@ -37,6 +56,22 @@ pub async fn run(global: &Global, args: AskArgs) -> Result<u8> {
     let question = args.question.join(" ");
     let embedder = crate::search::embedder(&ctx, global, args.embed_model.clone()).await?;
     let engine = ctx.task_engine(Task::Chat).await?;
+    let whole = match args.path {
+        AskPath::Whole => true,
+        AskPath::Passages => false,
+        AskPath::Auto => args.doc.is_some() || whole_document::is_whole_document(&question),
+    };
+    if whole {
+        if let Some(doc) = match args.doc {
+            Some(id) => Some(id),
+            None => document_for(&ctx, embedder.as_ref(), &question).await?,
+        } {
+            return whole_path(&ctx, &engine, doc, &question, args.json).await;
+        }
+        if args.path == AskPath::Whole {
+            anyhow::bail!("no document matches the question: name one with --doc ID");
+        }
+    }
     let options = AskOptions {
         kinds: Kind::kinds(args.kind),
         sources: args.sources.max(1),
@@ -78,4 +113,61 @@ pub async fn run(global: &Global, args: AskArgs) -> Result<u8> {
         }
     }
     Ok(code)
+}
+
+/// The document whose parts match the question best, if any does.
+async fn document_for(
+    ctx: &Context,
+    embedder: Option<&bantam_core::embed::Embedder>,
+    question: &str,
+) -> Result<Option<i64>> {
+    let hits = search::search(
+        &ctx.store,
+        embedder,
+        question,
+        &SearchOptions {
+            kinds: vec![SourceKind::Chunk],
+            limit: 1,
+        },
+    )
+    .await?;
+    Ok(hits.first().map(|h| h.parent_id))
+}
+
+/// Reads every part of the document, with progress, and says which path was taken.
+async fn whole_path(ctx: &Context, engine: &Engine, doc: i64, question: &str, json: bool) -> Result<u8> {
+    let mut counter: Option<bantam_bench::progress::Counter> = None;
+    let answer = whole_document::answer(&ctx.store, engine, doc, question, |done, total| {
+        if !json {
+            counter
+                .get_or_insert_with(|| bantam_bench::progress::Counter::new("parts read", total))
+                .set(done);
+        }
+    })
+    .await?;
+    drop(counter);
+    if json {
+        println!("{}", serde_json::to_string(&answer)?);
+    } else {
+        println!("{}", answer.answer);
+        println!(
+            "\n(whole document: read all {} parts of doc {} · {}; {} item{} found)",
+            answer.parts,
+            answer.document_id,
+            answer.document,
+            answer.items.len(),
+            if answer.items.len() == 1 { "" } else { "s" }
+        );
+        for item in &answer.items {
+            match item.page {
+                Some(p) => println!("  - {} (p. {p})", item.text),
+                None => println!("  - {} (part {})", item.text, item.part + 1),
+            }
+        }
+    }
+    Ok(if answer.items.is_empty() {
+        crate::exit::NOT_FOUND
+    } else {
+        0
+    })
 }

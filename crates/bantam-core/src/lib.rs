@@ -18,6 +18,7 @@ pub mod tasks;
 pub mod tiers;
 pub mod tools;
 pub mod units;
+pub mod whole_document;
 
 // Sentence embeddings live in `engine/`: llama.cpp is reached only from there.
 pub use engine::embed;
