@@ -32,7 +32,7 @@ mod tests {
         use bantam_fetch::{DownloadUpdate, Phase};
 
         use crate::api::dto::ApiStatus;
-        use crate::ask::dto::{AskEvent, AskSource};
+        use crate::ask::dto::{AskEvent, AskSource, WholeRead};
         use crate::chat::dto::{ChatEvent, SamplingOverrides};
         use crate::documents::dto::{DocEvent, DocumentDetail, DocumentRow, SummarizeTarget};
         use crate::engine::dto::{EngineState, StatusView};
@@ -48,7 +48,7 @@ mod tests {
             EngineState, StatusView,
             Tier, TierChoice, RouteBy, Decision, Task, TaskTiers, RemoteEndpoint, TierSettings, TiersView,
             Conversation, StoredMessage, SearchHit, MemoryStatus, Memory, MemorySettings, ChatEvent,
-            SamplingOverrides, AskSource, AskEvent,
+            SamplingOverrides, AskSource, WholeRead, AskEvent,
             AppSettings, SettingsView, ApiStatus, Navigate,
             Fit, MemoryEstimate, Verdict, Gpu, Hardware, Budget, ModelListing,
             DownloadStatus, Phase, DownloadUpdate, ModelsOverview,

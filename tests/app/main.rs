@@ -1047,6 +1047,34 @@ async fn a_fact_kept_in_memory_is_used_in_a_new_chat_edited_and_gone_for_good_af
 async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
     let _serial = SERIAL.lock().await;
     let desktop = Desktop::start();
+    // A document of three parts, read in with the CLI on the same data.
+    let mut text = String::from("# Birds of the coast\n\n");
+    for (section, bird) in [("North", "puffin"), ("Middle", "gannet"), ("South", "cormorant")] {
+        text.push_str(&format!("## The {section} shore\n\n"));
+        for i in 0..40 {
+            text.push_str(&format!(
+                "On day {i} of the survey on the {section} shore the counters saw the {bird} again near the rocks. "
+            ));
+        }
+        text.push_str("\n\n");
+    }
+    std::fs::create_dir_all(desktop.data_dir()).unwrap();
+    let file = desktop.data_dir().join("birds.md");
+    std::fs::write(&file, &text).unwrap();
+    let ingested = std::process::Command::new(bantam_tests::bin("bantam"))
+        .arg("--data-dir")
+        .arg(desktop.data_dir())
+        .arg("--model")
+        .arg(harness::test_model())
+        .arg("ingest")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
     let app = desktop.launch().await;
     app.wait_ready().await;
     app.type_into("#composer-input", "The wifi password at the cabin is bluefjord42.")
@@ -1091,6 +1119,33 @@ async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
     )
     .await;
 
+    // "How many …" reads the whole document, part by part, and links to it.
+    app.click("#new-chat").await;
+    app.type_into("#composer-input", "How many kinds of birds does the survey name?")
+        .await;
+    app.click("#send").await;
+    app.until_advancing(
+        "the whole document to be read",
+        "const a = document.querySelector('.message.assistant.from-files'); \
+         return !!a && !a.classList.contains('streaming') && a.dataset.outcome !== undefined",
+        "const a = document.querySelector('.message.assistant.from-files .body'); return a ? a.textContent : ''",
+    )
+    .await;
+    let body = app.text(".message.assistant.from-files .body").await;
+    assert!(
+        body.contains("Read all ") && body.contains(" parts of birds.md"),
+        "answer: {body}"
+    );
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("chat-whole-document.png")).await;
+    }
+    app.click(".message.assistant.from-files .whole-read a").await;
+    app.until(
+        "the document to open",
+        "return !document.getElementById('documents-view').hidden && \
+           /birds\\.md|Birds of the coast/.test(document.getElementById('doc-detail').textContent)",
+    )
+    .await;
     app.quit().await;
 
     // The ask is kept like a chat: question and answer (with its sources or "not found").

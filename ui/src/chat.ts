@@ -335,18 +335,22 @@ function askInto(el: HTMLElement, done: () => void): (e: AskEvent) => void {
       case "indexing":
         body.textContent = `Indexing your files for search: ${e.done} of ${e.total}…`;
         break;
+      case "reading":
+        body.textContent = `Reading the whole document: part ${e.done} of ${e.total}…`;
+        break;
       case "token":
         text += e.text;
         body.innerHTML = renderMarkdown(text);
         break;
       case "done": {
-        const answer = e.text.split("\n\nSources:")[0];
-        body.innerHTML = linkCitations(renderMarkdown(answer));
+        const answer = e.whole ? e.text : e.text.split("\n\nSources:")[0];
+        body.innerHTML = e.whole ? renderMarkdown(answer) : linkCitations(renderMarkdown(answer));
         el.dataset.raw = e.text;
         el.dataset.outcome = e.outcome;
         el.classList.remove("streaming");
         el.dataset.finish = "stop";
-        showSources(el, e.sources, e.by_meaning);
+        if (e.whole) showWholeRead(el, e.whole.document_id, e.whole.document);
+        else showSources(el, e.sources, e.by_meaning);
         done();
         break;
       }
@@ -401,6 +405,23 @@ function showSources(el: HTMLElement, sources: AskSource[], byMeaning: boolean) 
       : `Looked in ${sources.length} passage${sources.length === 1 ? "" : "s"}${byMeaning ? "" : " (by words only: no embedding model)"}`;
   looked.append(summary, ...sources.map(link));
   el.append(looked);
+}
+
+/// A whole-document answer names the document it read, a link that opens it.
+function showWholeRead(el: HTMLElement, id: number, name: string) {
+  const box = document.createElement("div");
+  box.className = "citations whole-read";
+  const a = document.createElement("a");
+  a.href = "#";
+  a.className = "citation";
+  a.dataset.kind = "chunk";
+  a.textContent = `Open ${name}`;
+  a.onclick = (e) => {
+    e.preventDefault();
+    openDocumentHook(id);
+  };
+  box.append(a);
+  el.append(box);
 }
 
 function openSource(s: AskSource) {

@@ -146,7 +146,9 @@ snippet: string,
  */
 cited: boolean, };
 
-export type AskEvent = { "type": "indexing", done: number, total: number, } | { "type": "token", text: string, } | { "type": "done", 
+export type WholeRead = { document_id: number, document: string, parts: number, items: number, };
+
+export type AskEvent = { "type": "indexing", done: number, total: number, } | { "type": "reading", done: number, total: number, } | { "type": "token", text: string, } | { "type": "done", 
 /**
  * "answered", "nothing_close", "not_in_sources" or "uncited".
  */
@@ -162,7 +164,11 @@ sources: Array<AskSource>,
 /**
  * Whether the vectors took part (else words only: no embedding model).
  */
-by_meaning: boolean, } | { "type": "failed", message: string, };
+by_meaning: boolean, 
+/**
+ * Set when the question was about a whole document, which was read instead.
+ */
+whole: WholeRead | null, } | { "type": "failed", message: string, };
 
 export type AppSettings = { 
 /**

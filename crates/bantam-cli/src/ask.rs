@@ -6,8 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use bantam_core::ask::{self, AskOptions, Outcome};
-use bantam_core::search::{self, SearchOptions};
-use bantam_core::store::SourceKind;
 use bantam_core::tiers::Task;
 use bantam_core::whole_document;
 use bantam_core::Engine;
@@ -64,7 +62,7 @@ pub async fn run(global: &Global, args: AskArgs) -> Result<u8> {
     if whole {
         if let Some(doc) = match args.doc {
             Some(id) => Some(id),
-            None => document_for(&ctx, embedder.as_ref(), &question).await?,
+            None => whole_document::document_for(&ctx.store, embedder.as_ref(), &question).await?,
         } {
             return whole_path(&ctx, &engine, doc, &question, args.json).await;
         }
@@ -113,25 +111,6 @@ pub async fn run(global: &Global, args: AskArgs) -> Result<u8> {
         }
     }
     Ok(code)
-}
-
-/// The document whose parts match the question best, if any does.
-async fn document_for(
-    ctx: &Context,
-    embedder: Option<&bantam_core::embed::Embedder>,
-    question: &str,
-) -> Result<Option<i64>> {
-    let hits = search::search(
-        &ctx.store,
-        embedder,
-        question,
-        &SearchOptions {
-            kinds: vec![SourceKind::Chunk],
-            limit: 1,
-        },
-    )
-    .await?;
-    Ok(hits.first().map(|h| h.parent_id))
 }
 
 /// Reads every part of the document, with progress, and says which path was taken.

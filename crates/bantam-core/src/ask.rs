@@ -472,6 +472,11 @@ pub async fn conversation_for(store: &Store, model: &str, conversation: Option<i
 
 /// Keeps the question and its answer (as [`as_message`]) in the conversation.
 pub async fn keep(store: &Store, conversation: i64, model: &str, question: &str, answer: &Answer) -> Result<()> {
+    keep_text(store, conversation, model, question, &as_message(answer)).await
+}
+
+/// Keeps the question and an answer's text in the conversation.
+pub async fn keep_text(store: &Store, conversation: i64, model: &str, question: &str, answer: &str) -> Result<()> {
     use crate::engine::Role;
     use crate::store::MessageStats;
     store
@@ -482,9 +487,7 @@ pub async fn keep(store: &Store, conversation: i64, model: &str, question: &str,
         finish_reason: Some("stop".into()),
         ..Default::default()
     };
-    store
-        .add_message(conversation, Role::Assistant, &as_message(answer), &stats)
-        .await?;
+    store.add_message(conversation, Role::Assistant, answer, &stats).await?;
     Ok(())
 }
 

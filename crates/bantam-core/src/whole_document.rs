@@ -8,9 +8,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::embed::Embedder;
 use crate::engine::{ChatMessage, Constraint, Priority, Request, Sampling};
 use crate::error::{Error, Result};
-use crate::store::{Store, StoredChunk};
+use crate::search::{self, SearchOptions};
+use crate::store::{SourceKind, Store, StoredChunk};
 use crate::tasks::prompt::neutralize;
 use crate::Engine;
 
@@ -159,6 +161,41 @@ pub struct WholeAnswer {
     /// The distinct items found, in the document's order.
     pub items: Vec<Item>,
     pub answer: String,
+}
+
+/// The document whose parts match the question best, if any does.
+pub async fn document_for(store: &Store, embedder: Option<&Embedder>, question: &str) -> Result<Option<i64>> {
+    let hits = search::search(
+        store,
+        embedder,
+        question,
+        &SearchOptions {
+            kinds: vec![SourceKind::Chunk],
+            limit: 1,
+        },
+    )
+    .await?;
+    Ok(hits.first().map(|h| h.parent_id))
+}
+
+/// The answer as a chat message: the answer, then which document was read and the items
+/// found with their pages or parts.
+pub fn as_message(answer: &WholeAnswer) -> String {
+    let mut out = format!(
+        "{}\n\nRead all {} parts of {}; {} item{} found:",
+        answer.answer.trim(),
+        answer.parts,
+        answer.document,
+        answer.items.len(),
+        if answer.items.len() == 1 { "" } else { "s" }
+    );
+    for item in &answer.items {
+        match item.page {
+            Some(p) => out.push_str(&format!("\n- {} (p. {p})", item.text)),
+            None => out.push_str(&format!("\n- {} (part {})", item.text, item.part + 1)),
+        }
+    }
+    out
 }
 
 /// Answers `question` from every part of document `document_id`; `on_progress` gets

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use bantam_core::ask::{self, AskOptions};
+use bantam_core::ask::{self, AskOptions, Outcome};
+use bantam_core::whole_document;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use super::dto::{AskEvent, AskSource};
+use super::dto::{AskEvent, AskSource, WholeRead};
 use crate::error::{AppError, AppResult};
 use crate::service::Service;
 
@@ -53,6 +54,32 @@ async fn answer(
         })
         .await?;
     }
+    if whole_document::is_whole_document(question) {
+        if let Some(doc) = whole_document::document_for(&service.store, embedder.as_ref(), question).await? {
+            let read = whole_document::answer(&service.store, engine, doc, question, |done, total| {
+                let _ = channel.send(AskEvent::Reading { done, total });
+            })
+            .await?;
+            let text = whole_document::as_message(&read);
+            ask::keep_text(&service.store, conversation, model, question, &text).await?;
+            return Ok(AskEvent::Done {
+                outcome: if read.items.is_empty() {
+                    Outcome::NotInSources
+                } else {
+                    Outcome::Answered
+                },
+                text,
+                sources: Vec::new(),
+                by_meaning: embedder.is_some(),
+                whole: Some(WholeRead {
+                    document_id: read.document_id,
+                    document: read.document,
+                    parts: read.parts,
+                    items: read.items.len(),
+                }),
+            });
+        }
+    }
     let answer = ask::ask(
         &service.store,
         engine,
@@ -74,5 +101,6 @@ async fn answer(
             .map(|s| AskSource::new(s, answer.cited.contains(&s.n)))
             .collect(),
         by_meaning: embedder.is_some(),
+        whole: None,
     })
 }

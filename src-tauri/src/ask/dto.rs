@@ -40,12 +40,25 @@ impl AskSource {
     }
 }
 
+/// The document a whole-document question read, every part of it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct WholeRead {
+    pub document_id: i64,
+    pub document: String,
+    pub parts: usize,
+    pub items: usize,
+}
+
 /// What the page receives for one ask, in order: `indexing` while new text is embedded,
-/// `token`s, then `done` or `failed`.
+/// `reading` (a whole-document question) or `token`s, then `done` or `failed`.
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AskEvent {
     Indexing {
+        done: usize,
+        total: usize,
+    },
+    Reading {
         done: usize,
         total: usize,
     },
@@ -62,6 +75,8 @@ pub enum AskEvent {
         sources: Vec<AskSource>,
         /// Whether the vectors took part (else words only: no embedding model).
         by_meaning: bool,
+        /// Set when the question was about a whole document, which was read instead.
+        whole: Option<WholeRead>,
     },
     Failed {
         message: String,
