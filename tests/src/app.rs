@@ -360,10 +360,13 @@ impl App {
         }
     }
 
+    /// Until the model is ready and the page has finished starting (it opens its first
+    /// view last).
     pub async fn wait_ready(&self) {
         self.until(
             "the model to be ready",
-            "return document.getElementById('status')?.dataset.state === 'ready'",
+            "return document.getElementById('status')?.dataset.state === 'ready' && \
+               document.body.dataset.started === 'true'",
         )
         .await;
     }

@@ -21,7 +21,12 @@ function showStatus(s: StatusView) {
 }
 
 type View = "chat" | "documents" | "inbox" | "memory" | "models" | "settings";
+/** Set once the user (or a start-up parameter) has chosen a view: start-up then loads
+ *  the chat without switching back to it. */
+let navigated = false;
+
 function showView(view: View) {
+  navigated = true;
   for (const v of ["chat", "documents", "inbox", "memory", "models", "settings"] as const) $(`${v}-view`).hidden = v !== view;
   $("nav-chats").classList.toggle("active", view === "chat");
   $("nav-documents").classList.toggle("active", view === "documents");
@@ -161,10 +166,15 @@ async function start() {
   else if (params.get("view") === "triage") await showInbox().then(triageNow);
   else if (params.get("view") === "clipboard") await summarizeClipboard();
   else {
-    await openConversation(conv ? Number(conv) : null);
-    // A first start without any model: the way to get one.
-    if ((await api.status()).state === "no_model") await showModels();
+    // The status line says "ready" early (it shows loading progress): a view or a
+    // conversation the user opened since is kept.
+    if (!navigated) {
+      await openConversation(conv ? Number(conv) : null);
+      // A first start without any model: the way to get one.
+      if ((await api.status()).state === "no_model") await showModels();
+    }
   }
+  document.body.dataset.started = "true";
 }
 
 start().catch((e) => toast(errorText(e)));
