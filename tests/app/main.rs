@@ -1048,16 +1048,7 @@ async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
     let _serial = SERIAL.lock().await;
     let desktop = Desktop::start();
     // A document of three parts, read in with the CLI on the same data.
-    let mut text = String::from("# Birds of the coast\n\n");
-    for (section, bird) in [("North", "puffin"), ("Middle", "gannet"), ("South", "cormorant")] {
-        text.push_str(&format!("## The {section} shore\n\n"));
-        for i in 0..40 {
-            text.push_str(&format!(
-                "On day {i} of the survey on the {section} shore the counters saw the {bird} again near the rocks. "
-            ));
-        }
-        text.push_str("\n\n");
-    }
+    let text = bantam_tests::bird_survey();
     std::fs::create_dir_all(desktop.data_dir()).unwrap();
     let file = desktop.data_dir().join("birds.md");
     std::fs::write(&file, &text).unwrap();

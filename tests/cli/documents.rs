@@ -334,17 +334,8 @@ fn search_and_ask_find_a_documents_page_by_meaning_and_words() {
 #[test]
 fn a_whole_document_question_reads_every_part_of_the_document() {
     let data = tempfile::tempdir().expect("tempdir");
-    // Three sections of about 400 words, so the document has several parts.
-    let mut text = String::from("# Birds of the coast\n\n");
-    for (section, bird) in [("North", "puffin"), ("Middle", "gannet"), ("South", "cormorant")] {
-        text.push_str(&format!("## The {section} shore\n\n"));
-        for i in 0..40 {
-            text.push_str(&format!(
-                "On day {i} of the survey on the {section} shore the counters saw the {bird} again near the rocks. "
-            ));
-        }
-        text.push_str("\n\n");
-    }
+    // Several parts once read in.
+    let text = bantam_tests::bird_survey();
     let file = data.path().join("birds.md");
     std::fs::write(&file, &text).unwrap();
     let ingested = bantam(data.path()).arg("ingest").arg(&file).output().expect("runs");

@@ -10,6 +10,22 @@ pub mod serve;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+/// A Markdown document of three sections of about 400 words, one bird each (puffin,
+/// gannet, cormorant): several parts once read in, for whole-document questions.
+pub fn bird_survey() -> String {
+    let mut text = String::from("# Birds of the coast\n\n");
+    for (section, bird) in [("North", "puffin"), ("Middle", "gannet"), ("South", "cormorant")] {
+        text.push_str(&format!("## The {section} shore\n\n"));
+        for i in 0..40 {
+            text.push_str(&format!(
+                "On day {i} of the survey on the {section} shore the counters saw the {bird} again near the rocks. "
+            ));
+        }
+        text.push_str("\n\n");
+    }
+    text
+}
+
 /// The repository.
 pub fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))

@@ -138,10 +138,7 @@ async fn whole_path(ctx: &Context, engine: &Engine, doc: i64, question: &str, js
             if answer.items.len() == 1 { "" } else { "s" }
         );
         for item in &answer.items {
-            match item.page {
-                Some(p) => println!("  - {} (p. {p})", item.text),
-                None => println!("  - {} (part {})", item.text, item.part + 1),
-            }
+            println!("  - {} ({})", item.text, item.place());
         }
     }
     Ok(if answer.items.is_empty() {

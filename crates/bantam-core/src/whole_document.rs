@@ -152,6 +152,16 @@ pub struct Item {
     pub page: Option<i64>,
 }
 
+impl Item {
+    /// Where it was found: "p. 12", or "part 3" in a document without pages.
+    pub fn place(&self) -> String {
+        match self.page {
+            Some(p) => format!("p. {p}"),
+            None => format!("part {}", self.part + 1),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct WholeAnswer {
     pub document_id: i64,
@@ -190,10 +200,7 @@ pub fn as_message(answer: &WholeAnswer) -> String {
         if answer.items.len() == 1 { "" } else { "s" }
     );
     for item in &answer.items {
-        match item.page {
-            Some(p) => out.push_str(&format!("\n- {} (p. {p})", item.text)),
-            None => out.push_str(&format!("\n- {} (part {})", item.text, item.part + 1)),
-        }
+        out.push_str(&format!("\n- {} ({})", item.text, item.place()));
     }
     out
 }
