@@ -188,6 +188,8 @@ function addRegenerate() {
   document.querySelectorAll(".regenerate, .reask").forEach((b) => b.remove());
   const last = [...document.querySelectorAll<HTMLElement>(".message")].pop();
   if (!last || !last.classList.contains("assistant") || state.conversation == null) return;
+  // An answer from the user's files is asked again, not regenerated as a chat answer.
+  if (last.classList.contains("from-files")) return;
   const tools = last.querySelector(".tools")!;
   // Re-ask on each other tier set up, one click each.
   for (const tier of [...state.tiers].reverse()) {
@@ -356,6 +358,12 @@ function askInto(el: HTMLElement, done: () => void): (e: AskEvent) => void {
       }
       case "failed":
         showFailed(el, e.message);
+        done();
+        break;
+      case "stopped":
+        el.classList.remove("streaming");
+        el.dataset.finish = "cancelled";
+        el.querySelector(".stats")!.textContent = "stopped · not kept";
         done();
         break;
     }

@@ -168,7 +168,7 @@ by_meaning: boolean,
 /**
  * Set when the question was about a whole document, which was read instead.
  */
-whole: WholeRead | null, } | { "type": "failed", message: string, };
+whole: WholeRead | null, } | { "type": "stopped" } | { "type": "failed", message: string, };
 
 export type AppSettings = { 
 /**

@@ -42,7 +42,24 @@ pub struct Round {
     pub tokens_per_s: f64,
     pub ttft_p50_ms: f64,
     pub ttft_p95_ms: f64,
+    /// With more clients than slots the p50 is the first queued request, which depends on
+    /// how the server staggered the first ones; the mean weighs every request alike.
+    pub ttft_mean_ms: f64,
     pub tokens: usize,
+}
+
+impl Round {
+    fn new(clients: usize, mut ttfts: Vec<f64>, tokens: usize, wall_s: f64) -> Self {
+        ttfts.sort_by(f64::total_cmp);
+        Round {
+            clients,
+            tokens_per_s: tokens as f64 / wall_s,
+            ttft_p50_ms: percentile(&ttfts, 0.50),
+            ttft_p95_ms: percentile(&ttfts, 0.95),
+            ttft_mean_ms: ttfts.iter().sum::<f64>() / ttfts.len().max(1) as f64,
+            tokens,
+        }
+    }
 }
 
 #[derive(Serialize, Debug)]
@@ -179,15 +196,7 @@ async fn one_round(client: &reqwest::Client, url: &str, clients: usize, gen_toke
         ttfts.push(ttft);
         tokens += n;
     }
-    let wall = started.elapsed().as_secs_f64();
-    ttfts.sort_by(f64::total_cmp);
-    Ok(Round {
-        clients,
-        tokens_per_s: tokens as f64 / wall,
-        ttft_p50_ms: percentile(&ttfts, 0.50),
-        ttft_p95_ms: percentile(&ttfts, 0.95),
-        tokens,
-    })
+    Ok(Round::new(clients, ttfts, tokens, started.elapsed().as_secs_f64()))
 }
 
 /// One streamed answer: the time to its first content and the content chunks (one per
@@ -269,15 +278,7 @@ async fn in_process_rounds(engine: &Engine, args: &ApiArgs) -> Result<Vec<Round>
                 ttfts.push(ttft);
                 tokens += n;
             }
-            let wall = started.elapsed().as_secs_f64();
-            ttfts.sort_by(f64::total_cmp);
-            runs.push(Round {
-                clients,
-                tokens_per_s: tokens as f64 / wall,
-                ttft_p50_ms: percentile(&ttfts, 0.5),
-                ttft_p95_ms: percentile(&ttfts, 0.95),
-                tokens,
-            });
+            runs.push(Round::new(clients, ttfts, tokens, started.elapsed().as_secs_f64()));
         }
         runs.sort_by(|a, b| a.tokens_per_s.total_cmp(&b.tokens_per_s));
         out.push(runs[runs.len() / 2].clone());
@@ -346,12 +347,13 @@ fn print_table(r: &Report) {
         r.parallel, r.threads, r.gen_tokens, r.model
     );
     println!(
-        "{:>7}  {:>22}  {:>22}  {:>8}  {:>22}  {:>13}  {:>8}",
+        "{:>7}  {:>22}  {:>22}  {:>8}  {:>22}  {:>10}  {:>13}  {:>8}",
         "clients",
         "bantam tok/s  TTFT p50/p95",
         "llama-server",
         "ratio",
         "TTFT ratio p50/p95",
+        "TTFT mean",
         "in-process",
         "overhead"
     );
@@ -360,7 +362,7 @@ fn print_table(r: &Report) {
         let inproc = r.in_process.get(i);
         let fmt = |x: &Round| format!("{:7.1}  {:5.0}/{:5.0} ms", x.tokens_per_s, x.ttft_p50_ms, x.ttft_p95_ms);
         println!(
-            "{:>7}  {:>22}  {:>22}  {:>8}  {:>22}  {:>13}  {:>8}",
+            "{:>7}  {:>22}  {:>22}  {:>8}  {:>22}  {:>10}  {:>13}  {:>8}",
             b.clients,
             fmt(b),
             anchor.map_or_else(|| "-".into(), fmt),
@@ -373,6 +375,7 @@ fn print_table(r: &Report) {
                     b.ttft_p95_ms / a.ttft_p95_ms
                 )
             ),
+            anchor.map_or_else(|| "-".into(), |a| format!("{:.2}x", b.ttft_mean_ms / a.ttft_mean_ms)),
             inproc.map_or_else(|| "-".into(), |p| format!("{:.1} tok/s", p.tokens_per_s)),
             inproc.map_or_else(
                 || "-".into(),

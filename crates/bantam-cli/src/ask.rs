@@ -130,12 +130,11 @@ async fn whole_path(ctx: &Context, engine: &Engine, doc: i64, question: &str, js
     } else {
         println!("{}", answer.answer);
         println!(
-            "\n(whole document: read all {} parts of doc {} · {}; {} item{} found)",
+            "\n(whole document: read all {} parts of doc {} · {}; {})",
             answer.parts,
             answer.document_id,
             answer.document,
-            answer.items.len(),
-            if answer.items.len() == 1 { "" } else { "s" }
+            whole_document::found_line(answer.items.len()).trim_end_matches([':', '.'])
         );
         for item in &answer.items {
             println!("  - {} ({})", item.text, item.place());

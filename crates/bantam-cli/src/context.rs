@@ -113,6 +113,7 @@ impl Context {
             context_size: self.global.ctx_size,
             chat_template: self.global.chat_template.clone(),
             parallel,
+            prompt_cache_mib: self.global.prompt_cache_mib,
             ..EngineConfig::new(path)
         };
         let show = std::io::stderr().is_terminal();

@@ -55,6 +55,16 @@ pub struct Global {
         default_value_t = 4096
     )]
     pub ctx_size: u32,
+    /// Memory (MiB) for prompts kept after their slot moved on, restored when a prompt
+    /// starts the same way again (0: none)
+    #[arg(
+        long,
+        global = true,
+        env = "BANTAM_PROMPT_CACHE_MIB",
+        value_name = "MIB",
+        default_value_t = bantam_core::engine::DEFAULT_PROMPT_CACHE_MIB
+    )]
+    pub prompt_cache_mib: usize,
     /// Chat template to use when the model has none (chatml, llama3, phi3, gemma, …)
     #[arg(long, global = true, value_name = "NAME")]
     pub chat_template: Option<String>,

@@ -87,6 +87,19 @@ const TARGET_ENDS: &[&str] = &[
     "listed",
     "mentioned",
 ];
+/// Words that name a kind of thing, whose "of" goes on ("kinds of birds").
+const KIND_WORDS: &[&str] = &[
+    "kinds",
+    "kind",
+    "types",
+    "type",
+    "sorts",
+    "sort",
+    "species",
+    "varieties",
+    "forms",
+    "names",
+];
 const TARGET_STARTS: &[&str] = &[
     "how many",
     "list all the",
@@ -110,12 +123,18 @@ pub fn target(question: &str) -> Option<String> {
     let start = TARGET_STARTS
         .iter()
         .find_map(|s| q.find(&format!("{s} ")).map(|i| i + s.len() + 1))?;
-    let words: Vec<&str> = q[start..]
+    let mut words: Vec<&str> = Vec::new();
+    for w in q[start..]
         .split_whitespace()
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
-        .take_while(|w| !w.is_empty() && !TARGET_ENDS.contains(w))
-        .take(5)
-        .collect();
+    {
+        // "kinds of birds": the "of" belongs to the name.
+        let of_a_kind = w == "of" && words.last().is_some_and(|last| KIND_WORDS.contains(last));
+        if w.is_empty() || words.len() == 5 || (TARGET_ENDS.contains(&w) && !of_a_kind) {
+            break;
+        }
+        words.push(w);
+    }
     (!words.is_empty()).then(|| words.join(" "))
 }
 
@@ -192,17 +211,25 @@ pub async fn document_for(store: &Store, embedder: Option<&Embedder>, question: 
 /// found with their pages or parts.
 pub fn as_message(answer: &WholeAnswer) -> String {
     let mut out = format!(
-        "{}\n\nRead all {} parts of {}; {} item{} found:",
+        "{}\n\nRead all {} parts of {}; {}",
         answer.answer.trim(),
         answer.parts,
         answer.document,
-        answer.items.len(),
-        if answer.items.len() == 1 { "" } else { "s" }
+        found_line(answer.items.len())
     );
     for item in &answer.items {
         out.push_str(&format!("\n- {} ({})", item.text, item.place()));
     }
     out
+}
+
+/// "3 items found:", "1 item found:", "nothing found."
+pub fn found_line(n: usize) -> String {
+    match n {
+        0 => "nothing found.".to_string(),
+        1 => "1 item found:".to_string(),
+        n => format!("{n} items found:"),
+    }
 }
 
 /// Answers `question` from every part of document `document_id`; `on_progress` gets
@@ -253,7 +280,7 @@ pub async fn answer(
     }
     let items = distinct(found);
     let answer = if is_count(question) {
-        count_answer(&items)
+        count_answer(&items, target(question).as_deref())
     } else if items.is_empty() {
         "Nothing in the document answers it.".to_string()
     } else {
@@ -321,11 +348,15 @@ async fn combine(engine: &Engine, name: &str, question: &str, items: &[Item]) ->
         .unwrap_or_else(|_| completion.text.trim().to_string()))
 }
 
-/// "5: DEBUG; INFO; WARNING; ERROR; CRITICAL".
-fn count_answer(items: &[Item]) -> String {
+/// "5: DEBUG; INFO; WARNING; ERROR; CRITICAL"; with none, a sentence saying what was
+/// looked for, not a bare "0" that reads like a finding.
+fn count_answer(items: &[Item], target: Option<&str>) -> String {
     let names: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
     if names.is_empty() {
-        "0".to_string()
+        format!(
+            "None found: no part of the document names any {}.",
+            target.unwrap_or("of them")
+        )
     } else {
         format!("{}: {}", names.len(), names.join("; "))
     }
@@ -391,6 +422,10 @@ mod tests {
             Some("metacharacters")
         );
         assert_eq!(target("Compare the sorting functions"), None);
+        assert_eq!(
+            target("How many kinds of birds does the survey name?").as_deref(),
+            Some("kinds of birds")
+        );
         assert!(!is_count("List all the levels"));
     }
 
@@ -407,7 +442,10 @@ mod tests {
         };
         let items = distinct(vec![item("DEBUG", 0), item("debug.", 1), item("INFO", 1)]);
         assert_eq!(items.len(), 2);
-        assert_eq!(count_answer(&items), "2: DEBUG; INFO");
-        assert_eq!(count_answer(&[]), "0");
+        assert_eq!(count_answer(&items, Some("levels")), "2: DEBUG; INFO");
+        assert_eq!(
+            count_answer(&[], Some("levels")),
+            "None found: no part of the document names any levels."
+        );
     }
 }

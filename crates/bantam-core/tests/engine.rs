@@ -141,6 +141,53 @@ async fn a_prefix_another_slot_holds_is_copied_not_computed_again() {
     assert_eq!(copied.text, fresh.text);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_whose_slot_moved_on_is_restored_from_memory() {
+    let system = ChatMessage::system(
+        "You are Bantam, a careful assistant on the user's own computer. Keep answers short, \
+         say when you are unsure, and never invent names, numbers or dates. "
+            .repeat(3),
+    );
+    let ask = || Request::chat(vec![system.clone(), ChatMessage::user("What is 2 + 2?")]);
+    let other = || Request::chat(vec![ChatMessage::user("Name a colour.")]).with_sampling(Sampling::greedy(4));
+    // One slot: the other question takes it over from (almost) its first token.
+    let engine = common::engine_with(|c| c.parallel = 1).await;
+    let first = engine
+        .complete(ask().with_sampling(Sampling::greedy(12)))
+        .await
+        .unwrap();
+    engine.complete(other()).await.unwrap();
+    let again = engine
+        .complete(ask().with_sampling(Sampling::greedy(12)))
+        .await
+        .unwrap();
+    assert!(
+        again.usage.cached_tokens + 1 >= again.usage.prompt_tokens && again.usage.prefilled_tokens <= 1,
+        "{:?}: the first prompt was not restored",
+        again.usage
+    );
+    // The restored cache holds exactly what computing the prompt gives.
+    assert_eq!(again.text, first.text);
+
+    // Without the memory the prompt is computed again.
+    let engine = common::engine_with(|c| {
+        c.parallel = 1;
+        c.prompt_cache_mib = 0;
+    })
+    .await;
+    engine
+        .complete(ask().with_sampling(Sampling::greedy(12)))
+        .await
+        .unwrap();
+    engine.complete(other()).await.unwrap();
+    let cold = engine
+        .complete(ask().with_sampling(Sampling::greedy(12)))
+        .await
+        .unwrap();
+    assert!(cold.usage.cached_tokens < 10, "{:?}", cold.usage);
+    assert_eq!(cold.text, first.text);
+}
+
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
 struct Triage {

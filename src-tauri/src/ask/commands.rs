@@ -6,9 +6,11 @@ use bantam_core::ask::{self, AskOptions, Outcome};
 use bantam_core::whole_document;
 use tauri::ipc::Channel;
 use tauri::State;
+use tokio::sync::watch;
 
 use super::dto::{AskEvent, AskSource, WholeRead};
 use crate::error::{AppError, AppResult};
+use crate::running::{Stop, Work};
 use crate::service::Service;
 
 /// Returns the conversation the ask is kept in (a new one when `conversation_id` is
@@ -28,12 +30,27 @@ pub async fn ask_send(
     let model = engine.info().name.clone();
     let id = ask::conversation_for(&service.store, &model, conversation_id, &question).await?;
     let service = Arc::clone(&service);
+    // The chat's Stop stops an ask too: the answer's future is dropped, which cancels its
+    // generation in the engine; nothing of it is kept.
+    let (stop, mut stopped) = watch::channel(false);
+    let ticket = service
+        .running()
+        .track(Work::Answer { conversation: id }, Stop::Signal(stop));
     tauri::async_runtime::spawn(async move {
-        let event = match answer(&service, &engine, &model, id, &question, &on_event).await {
-            Ok(e) => e,
-            Err(e) => AskEvent::Failed { message: e.to_string() },
+        let stopped = async move {
+            if stopped.wait_for(|s| *s).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let event = tokio::select! {
+            result = answer(&service, &engine, &model, id, &question, &on_event) => match result {
+                Ok(e) => e,
+                Err(e) => AskEvent::Failed { message: e.to_string() },
+            },
+            () = stopped => AskEvent::Stopped,
         };
         let _ = on_event.send(event);
+        service.running().finished(ticket);
     });
     Ok(id)
 }

@@ -78,6 +78,8 @@ pub enum AskEvent {
         /// Set when the question was about a whole document, which was read instead.
         whole: Option<WholeRead>,
     },
+    /// The user stopped it; the question and what was written are not kept.
+    Stopped,
     Failed {
         message: String,
     },

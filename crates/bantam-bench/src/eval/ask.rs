@@ -62,7 +62,7 @@ pub struct Report {
 
 /// Whether `needle` is in `text` as whole words (both squeezed and lower-cased): "3" is
 /// not in "1993", "2.2" is not in "6.2.2", "/var/tmp" is in "in /var/tmp.".
-fn has_words(text: &str, needle: &str) -> bool {
+pub(super) fn has_words(text: &str, needle: &str) -> bool {
     let (text, needle) = (super::search::squeeze(text), super::search::squeeze(needle));
     // An edge is a character that is not part of a word or a number ("2.2" continues
     // into ".5" but not into ". ").

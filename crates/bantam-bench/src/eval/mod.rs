@@ -8,6 +8,7 @@ mod router;
 mod score;
 mod search;
 mod triage;
+mod whole;
 
 use anyhow::{Context as _, Result};
 use clap::Subcommand;
@@ -99,6 +100,22 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Questions about a whole document (JSON Lines: id, query, doc, items — what a complete
+    /// answer names —, count — for "how many" —, split), answered by reading every part
+    /// and by the top passages, side by side
+    Whole {
+        labels: PathBuf,
+        /// Where the labeled documents are (repeatable; default: the labels file's folder)
+        #[arg(long, value_name = "DIR")]
+        doc_dir: Vec<PathBuf>,
+        /// The embedding model (a GGUF with pooling)
+        #[arg(long, value_name = "GGUF")]
+        embed_model: PathBuf,
+        #[arg(long)]
+        split: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The router: both tiers answer every item (JSON Lines: id, question, answer,
     /// choices), then quality against the share escalated, next to always-small,
     /// always-big, random and the oracle; and the decision's latency
@@ -180,6 +197,23 @@ pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
                 json,
             };
             ask::run(setup, &options).await?;
+            Ok(0)
+        }
+        EvalCommand::Whole {
+            labels,
+            doc_dir,
+            embed_model,
+            split,
+            json,
+        } => {
+            let options = whole::Options {
+                labels,
+                doc_dirs: doc_dir,
+                embed_model,
+                split,
+                json,
+            };
+            whole::run(setup, &options).await?;
             Ok(0)
         }
         EvalCommand::Router {

@@ -5,6 +5,7 @@
 
 pub mod embed;
 mod logs;
+mod prompt_cache;
 mod sampler;
 mod text;
 mod types;
@@ -47,7 +48,14 @@ pub struct EngineConfig {
     pub chat_template: Option<String>,
     /// Flash attention: `None` lets llama.cpp decide.
     pub flash_attention: Option<bool>,
+    /// Memory (MiB) for prompts kept after their slot moved on, restored when a prompt
+    /// starts the same way again; 0 keeps none.
+    pub prompt_cache_mib: usize,
 }
+
+/// A desktop app shares the machine: 1 GiB holds ~37k tokens of a 1.5B model's cache
+/// (llama-server, a server, defaults to 8 GiB).
+pub const DEFAULT_PROMPT_CACHE_MIB: usize = 1024;
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -60,6 +68,7 @@ impl Default for EngineConfig {
             gpu_layers: None,
             chat_template: None,
             flash_attention: None,
+            prompt_cache_mib: DEFAULT_PROMPT_CACHE_MIB,
         }
     }
 }

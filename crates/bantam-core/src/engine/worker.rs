@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::session::{LlamaStateSeqFlags, SeqState};
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
@@ -17,6 +18,7 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::{mpsc, oneshot};
 
+use super::prompt_cache::{common_prefix, PromptCache};
 use super::sampler::TokenSampler;
 use super::text::{find_stop, held_back, Utf8Buffer};
 use super::types::*;
@@ -84,6 +86,7 @@ pub(crate) fn run(
         counters,
         tick: 0,
         closing: None,
+        prompt_cache: PromptCache::new(config.prompt_cache_mib.saturating_mul(1 << 20)),
     };
     // The tokenizer callers use off this thread: its own vocabulary-only copy, so that
     // holding it never keeps the weights in memory after the engine unloads.
@@ -370,6 +373,8 @@ struct Worker<'m> {
     tick: u64,
     /// Set by `Shutdown`: running answers may go on until then.
     closing: Option<std::time::Instant>,
+    /// Slots' prompts kept after another request took the slot.
+    prompt_cache: PromptCache<SeqState>,
 }
 
 impl Worker<'_> {
@@ -458,6 +463,7 @@ impl Worker<'_> {
                 }
             }
             Command::ForgetPrompts { reply } => {
+                self.prompt_cache.clear();
                 for i in 0..self.slots.len() {
                     if self.slots[i].active.is_none() {
                         self.clear_slot(i);
@@ -655,9 +661,11 @@ impl Worker<'_> {
                 0
             };
             let Some(p) = self.pending.remove(pick) else { return };
+            self.keep_in_memory(slot_index, common);
             let common = self.trim_slot(slot_index, common);
             let common = if p.cache_prompt {
-                self.copy_longer_prefix(slot_index, &p.tokens, common)
+                let common = self.copy_longer_prefix(slot_index, &p.tokens, common);
+                self.restore_from_memory(slot_index, &p.tokens, common)
             } else {
                 common
             };
@@ -738,6 +746,45 @@ impl Worker<'_> {
             return common;
         }
         self.slots[dst].cache = self.slots[src].cache.clone();
+        self.trim_slot(dst, shared)
+    }
+
+    /// Before a slot's cache is cut back to `keep` tokens for another request, what would
+    /// be lost is saved in the prompt cache when it is worth a later reuse.
+    fn keep_in_memory(&mut self, index: usize, keep: usize) {
+        let slot = &self.slots[index];
+        if slot.cache.len().saturating_sub(keep) < MIN_REUSE || !self.prompt_cache.wants(&slot.cache) {
+            return;
+        }
+        match self.ctx.state_seq_get(slot.seq, LlamaStateSeqFlags::empty()) {
+            Ok(state) => {
+                let bytes = state.byte_len();
+                self.prompt_cache.insert(slot.cache.clone(), state, bytes);
+            }
+            Err(e) => tracing::debug!("a slot's prompt could not be kept in memory: {e}"),
+        }
+    }
+
+    /// The prompt cache may hold a longer start of this prompt than the slot now does:
+    /// restoring it is a copy, where computing it is a forward pass. Returns how much of
+    /// the prompt the slot holds.
+    fn restore_from_memory(&mut self, dst: usize, prompt: &[LlamaToken], common: usize) -> usize {
+        let limit = prompt.len().saturating_sub(1);
+        let Some((tokens, state, shared)) = self.prompt_cache.best(&prompt[..limit], common) else {
+            return common;
+        };
+        let gain = shared - common;
+        if gain < MIN_REUSE && 2 * gain < prompt.len() {
+            return common;
+        }
+        let seq = self.slots[dst].seq;
+        let _ = self.ctx.kv_cache_seq_rm(seq, None, None);
+        if let Err(e) = self.ctx.state_seq_set(state, seq) {
+            tracing::debug!("a kept prompt could not be restored: {e}");
+            self.clear_slot(dst);
+            return 0;
+        }
+        self.slots[dst].cache = tokens.to_vec();
         self.trim_slot(dst, shared)
     }
 
@@ -993,10 +1040,6 @@ fn choose_slot(
             by_prefix.then(span_with(b.0).cmp(&span_with(a.0))).then(b.2.cmp(&a.2))
         })
         .map(|&(i, common, _)| (i, common))
-}
-
-fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 #[cfg(test)]
