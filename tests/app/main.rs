@@ -1066,6 +1066,24 @@ async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
         "{}",
         String::from_utf8_lossy(&ingested.stderr)
     );
+    // The same survey as a census cut into many small parts: reading it all takes long
+    // enough to be stopped midway.
+    let census = desktop.data_dir().join("census.md");
+    std::fs::write(&census, text.replace("survey", "census")).unwrap();
+    let ingested = std::process::Command::new(bantam_tests::bin("bantam"))
+        .arg("--data-dir")
+        .arg(desktop.data_dir())
+        .arg("--model")
+        .arg(harness::test_model())
+        .args(["ingest", "--chunk-tokens", "48"])
+        .arg(&census)
+        .output()
+        .unwrap();
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
     let app = desktop.launch().await;
     app.wait_ready().await;
     app.type_into("#composer-input", "The wifi password at the cabin is bluefjord42.")
@@ -1137,6 +1155,28 @@ async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
            /birds\\.md|Birds of the coast/.test(document.getElementById('doc-detail').textContent)",
     )
     .await;
+
+    // Stop ends an ask midway: the question is kept, the unfinished answer is not.
+    app.open("#nav-chats", "chat-view").await;
+    app.click("#new-chat").await;
+    app.type_into("#composer-input", "How many kinds of birds does the census name?")
+        .await;
+    app.click("#send").await;
+    app.until(
+        "the census to be read",
+        "const a = document.querySelector('.message.assistant.from-files .body'); \
+         return !!a && a.textContent.startsWith('Reading the whole document')",
+    )
+    .await;
+    app.click("#stop").await;
+    app.until(
+        "the ask to stop",
+        "const a = document.querySelector('.message.assistant.from-files'); \
+         return !!a && !a.classList.contains('streaming') && \
+           a.querySelector('.stats').textContent === 'stopped · answer not kept'",
+    )
+    .await;
+    let read = app.text(".message.assistant.from-files .body").await;
     app.quit().await;
 
     // The ask is kept like a chat: question and answer (with its sources or "not found").
@@ -1154,5 +1194,15 @@ async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
     assert!(
         kept.contains("Sources:\n[") || kept.contains("Not found in your files"),
         "kept answer: {kept}"
+    );
+    let stopped = conversations
+        .iter()
+        .find(|c| c.title.contains("the census name"))
+        .expect("the stopped ask's conversation");
+    let messages = store.messages(stopped.id).await.unwrap();
+    assert_eq!(
+        messages.iter().map(|m| m.content.as_str()).collect::<Vec<_>>(),
+        ["How many kinds of birds does the census name?"],
+        "stopped while: {read}"
     );
 }

@@ -363,7 +363,7 @@ function askInto(el: HTMLElement, done: () => void): (e: AskEvent) => void {
       case "stopped":
         el.classList.remove("streaming");
         el.dataset.finish = "cancelled";
-        el.querySelector(".stats")!.textContent = "stopped · not kept";
+        el.querySelector(".stats")!.textContent = "stopped · answer not kept";
         done();
         break;
     }

@@ -479,15 +479,24 @@ pub async fn keep(store: &Store, conversation: i64, model: &str, question: &str,
 pub async fn keep_text(store: &Store, conversation: i64, model: &str, question: &str, answer: &str) -> Result<()> {
     use crate::engine::Role;
     use crate::store::MessageStats;
-    store
-        .add_message(conversation, Role::User, question, &MessageStats::default())
-        .await?;
+    keep_question(store, conversation, question).await?;
     let stats = MessageStats {
         model: Some(model.to_string()),
         finish_reason: Some("stop".into()),
         ..Default::default()
     };
     store.add_message(conversation, Role::Assistant, answer, &stats).await?;
+    Ok(())
+}
+
+/// Keeps only the question: an ask the user stopped keeps what they asked, as a stopped
+/// chat does, but no half-written answer whose sources were never checked.
+pub async fn keep_question(store: &Store, conversation: i64, question: &str) -> Result<()> {
+    use crate::engine::Role;
+    use crate::store::MessageStats;
+    store
+        .add_message(conversation, Role::User, question, &MessageStats::default())
+        .await?;
     Ok(())
 }
 

@@ -47,7 +47,10 @@ pub async fn ask_send(
                 Ok(e) => e,
                 Err(e) => AskEvent::Failed { message: e.to_string() },
             },
-            () = stopped => AskEvent::Stopped,
+            () = stopped => match ask::keep_question(&service.store, id, &question).await {
+                Ok(()) => AskEvent::Stopped,
+                Err(e) => AskEvent::Failed { message: e.to_string() },
+            },
         };
         let _ = on_event.send(event);
         service.running().finished(ticket);

@@ -78,7 +78,7 @@ pub enum AskEvent {
         /// Set when the question was about a whole document, which was read instead.
         whole: Option<WholeRead>,
     },
-    /// The user stopped it; the question and what was written are not kept.
+    /// The user stopped it: the question is kept, what was written of the answer is not.
     Stopped,
     Failed {
         message: String,
