@@ -308,7 +308,10 @@ fn map_request(name: &str, chunk: &StoredChunk, question: &str, total: usize) ->
         "required": ["items"]
     });
     let ask = match target(question) {
-        Some(t) => format!("List every one of the {t} that this part names (only {t}; each by its name)."),
+        Some(t) => format!(
+            "List every one of the {t} in this part (only {t}). Copy each one's name or title \
+             exactly as the text writes it, not only its number."
+        ),
         None => "List every item in this part that answers the question.".to_string(),
     };
     let user = format!(
