@@ -1043,6 +1043,25 @@ async fn a_fact_kept_in_memory_is_used_in_a_new_chat_edited_and_gone_for_good_af
     assert!(store.search_memories("Northwind", 10).await.unwrap().is_empty());
 }
 
+/// Reads a file into the app's store with the CLI, as a user who uses both would.
+fn ingest_with_cli(desktop: &Desktop, file: &std::path::Path, options: &[&str]) {
+    let ingested = std::process::Command::new(bantam_tests::bin("bantam"))
+        .arg("--data-dir")
+        .arg(desktop.data_dir())
+        .arg("--model")
+        .arg(harness::test_model())
+        .arg("ingest")
+        .args(options)
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
     let _serial = SERIAL.lock().await;
@@ -1052,38 +1071,12 @@ async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
     std::fs::create_dir_all(desktop.data_dir()).unwrap();
     let file = desktop.data_dir().join("birds.md");
     std::fs::write(&file, &text).unwrap();
-    let ingested = std::process::Command::new(bantam_tests::bin("bantam"))
-        .arg("--data-dir")
-        .arg(desktop.data_dir())
-        .arg("--model")
-        .arg(harness::test_model())
-        .arg("ingest")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        ingested.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ingested.stderr)
-    );
+    ingest_with_cli(&desktop, &file, &[]);
     // The same survey as a census cut into many small parts: reading it all takes long
     // enough to be stopped midway.
     let census = desktop.data_dir().join("census.md");
     std::fs::write(&census, text.replace("survey", "census")).unwrap();
-    let ingested = std::process::Command::new(bantam_tests::bin("bantam"))
-        .arg("--data-dir")
-        .arg(desktop.data_dir())
-        .arg("--model")
-        .arg(harness::test_model())
-        .args(["ingest", "--chunk-tokens", "48"])
-        .arg(&census)
-        .output()
-        .unwrap();
-    assert!(
-        ingested.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ingested.stderr)
-    );
+    ingest_with_cli(&desktop, &census, &["--chunk-tokens", "48"]);
     let app = desktop.launch().await;
     app.wait_ready().await;
     app.type_into("#composer-input", "The wifi password at the cabin is bluefjord42.")

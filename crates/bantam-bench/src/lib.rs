@@ -34,6 +34,7 @@ pub struct Setup {
     pub threads: Option<usize>,
     pub ctx_size: u32,
     pub chat_template: Option<String>,
+    pub prompt_cache_mib: usize,
 }
 
 impl Setup {
@@ -44,6 +45,7 @@ impl Setup {
             context_size: self.ctx_size,
             chat_template: self.chat_template.clone(),
             parallel,
+            prompt_cache_mib: self.prompt_cache_mib,
             ..EngineConfig::new(&self.model)
         }
     }

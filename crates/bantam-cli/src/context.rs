@@ -52,6 +52,7 @@ impl Context {
             threads: self.global.threads,
             ctx_size: self.global.ctx_size,
             chat_template: self.global.chat_template.clone(),
+            prompt_cache_mib: self.global.prompt_cache_mib,
         })
     }
 

@@ -5,23 +5,12 @@
 //! citing the right document, and said "not found"; and each question's closest cosine,
 //! which is what the "nothing close" floor is chosen from (on dev).
 
-use std::path::PathBuf;
-
 use anyhow::{bail, Result};
 use bantam_core::ask::{self, AskOptions, Outcome};
 use bantam_core::store::SourceKind;
 use serde::{Deserialize, Serialize};
 
 use crate::Setup;
-
-pub struct Options {
-    pub labels: PathBuf,
-    pub doc_dirs: Vec<PathBuf>,
-    pub embed_model: PathBuf,
-    pub split: Option<String>,
-    pub min_cosine: Option<f32>,
-    pub json: bool,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 struct AskLabel {
@@ -79,7 +68,7 @@ pub(super) fn has_words(text: &str, needle: &str) -> bool {
     })
 }
 
-pub async fn run(setup: &Setup, o: &Options) -> Result<Report> {
+pub async fn run(setup: &Setup, o: &super::OverDocuments, min_cosine: Option<f32>) -> Result<Report> {
     let (labels, dirs): (Vec<AskLabel>, _) = super::read_labels(&o.labels, &o.doc_dirs)?;
     let labels: Vec<AskLabel> = labels
         .into_iter()
@@ -93,7 +82,7 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<Report> {
         super::search::indexed_documents(setup, docs, &dirs, &o.embed_model).await?;
     let options = AskOptions {
         kinds: vec![SourceKind::Chunk],
-        min_cosine: o.min_cosine.unwrap_or(ask::DEFAULT_MIN_COSINE),
+        min_cosine: min_cosine.unwrap_or(ask::DEFAULT_MIN_COSINE),
         ..AskOptions::default()
     };
     let mut report = Report::default();

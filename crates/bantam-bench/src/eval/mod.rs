@@ -68,54 +68,21 @@ pub enum EvalCommand {
     /// Search over documents (JSON Lines: id, query, kind lookup|paraphrase, doc, answer —
     /// a phrase of the passage that answers —, split): recall@5 and MRR@10 for words,
     /// meaning and both fused
-    Search {
-        labels: PathBuf,
-        /// Where the labeled documents are (repeatable; default: the labels file's folder)
-        #[arg(long, value_name = "DIR")]
-        doc_dir: Vec<PathBuf>,
-        /// The embedding model (a GGUF with pooling)
-        #[arg(long, value_name = "GGUF")]
-        embed_model: PathBuf,
-        #[arg(long)]
-        split: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Search(OverDocuments),
     /// Answers with citations over documents (JSON Lines: id, query, doc — none for a
     /// question nothing answers —, expect — what a right answer says —, split): answered
     /// right, citing the right document, and "not found" where nothing answers
     Ask {
-        labels: PathBuf,
-        /// Where the labeled documents are (repeatable; default: the labels file's folder)
-        #[arg(long, value_name = "DIR")]
-        doc_dir: Vec<PathBuf>,
-        /// The embedding model (a GGUF with pooling)
-        #[arg(long, value_name = "GGUF")]
-        embed_model: PathBuf,
-        #[arg(long)]
-        split: Option<String>,
+        #[command(flatten)]
+        docs: OverDocuments,
         /// The cosine below which nothing is close (default: Bantam's)
         #[arg(long)]
         min_cosine: Option<f32>,
-        #[arg(long)]
-        json: bool,
     },
     /// Questions about a whole document (JSON Lines: id, query, doc, items — what a complete
     /// answer names —, count — for "how many" —, split), answered by reading every part
     /// and by the top passages, side by side
-    Whole {
-        labels: PathBuf,
-        /// Where the labeled documents are (repeatable; default: the labels file's folder)
-        #[arg(long, value_name = "DIR")]
-        doc_dir: Vec<PathBuf>,
-        /// The embedding model (a GGUF with pooling)
-        #[arg(long, value_name = "GGUF")]
-        embed_model: PathBuf,
-        #[arg(long)]
-        split: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Whole(OverDocuments),
     /// The router: both tiers answer every item (JSON Lines: id, question, answer,
     /// choices), then quality against the share escalated, next to always-small,
     /// always-big, random and the oracle; and the decision's latency
@@ -132,6 +99,23 @@ pub enum EvalCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What the evaluations over documents share.
+#[derive(clap::Args, Debug)]
+pub struct OverDocuments {
+    pub labels: PathBuf,
+    /// Where the labeled documents are (repeatable; default: the labels file's folder)
+    #[arg(long = "doc-dir", value_name = "DIR")]
+    pub doc_dirs: Vec<PathBuf>,
+    /// The embedding model (a GGUF with pooling)
+    #[arg(long, value_name = "GGUF")]
+    pub embed_model: PathBuf,
+    /// Only the labels of this split
+    #[arg(long)]
+    pub split: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// One labels file (JSON Lines), and the folders its files are looked up in (those given,
@@ -163,57 +147,16 @@ fn spread<T: Clone>(items: Vec<T>, limit: Option<usize>) -> Vec<T> {
 
 pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
     match cmd {
-        EvalCommand::Search {
-            labels,
-            doc_dir,
-            embed_model,
-            split,
-            json,
-        } => {
-            let options = search::Options {
-                labels,
-                doc_dirs: doc_dir,
-                embed_model,
-                split,
-                json,
-            };
-            search::run(setup, &options).await?;
+        EvalCommand::Search(docs) => {
+            search::run(setup, &docs).await?;
             Ok(0)
         }
-        EvalCommand::Ask {
-            labels,
-            doc_dir,
-            embed_model,
-            split,
-            min_cosine,
-            json,
-        } => {
-            let options = ask::Options {
-                labels,
-                doc_dirs: doc_dir,
-                embed_model,
-                split,
-                min_cosine,
-                json,
-            };
-            ask::run(setup, &options).await?;
+        EvalCommand::Ask { docs, min_cosine } => {
+            ask::run(setup, &docs, min_cosine).await?;
             Ok(0)
         }
-        EvalCommand::Whole {
-            labels,
-            doc_dir,
-            embed_model,
-            split,
-            json,
-        } => {
-            let options = whole::Options {
-                labels,
-                doc_dirs: doc_dir,
-                embed_model,
-                split,
-                json,
-            };
-            whole::run(setup, &options).await?;
+        EvalCommand::Whole(docs) => {
+            whole::run(setup, &docs).await?;
             Ok(0)
         }
         EvalCommand::Router {

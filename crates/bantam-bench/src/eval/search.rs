@@ -17,14 +17,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::Setup;
 
-pub struct Options {
-    pub labels: PathBuf,
-    pub doc_dirs: Vec<PathBuf>,
-    pub embed_model: PathBuf,
-    pub split: Option<String>,
-    pub json: bool,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 struct SearchLabel {
     id: String,
@@ -124,7 +116,7 @@ fn score(ranks: &[Option<usize>]) -> MethodScore {
     }
 }
 
-pub async fn run(setup: &Setup, o: &Options) -> Result<Vec<Row>> {
+pub async fn run(setup: &Setup, o: &super::OverDocuments) -> Result<Vec<Row>> {
     let (labels, dirs): (Vec<SearchLabel>, _) = super::read_labels(&o.labels, &o.doc_dirs)?;
     let labels: Vec<SearchLabel> = labels
         .into_iter()

@@ -5,7 +5,6 @@
 //! when the question asks for one. An answer is right when it names at least
 //! `MIN_RECALL` of the items and, for a count, states the right number.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
@@ -18,14 +17,6 @@ use crate::Setup;
 
 /// Share of a label's items an answer must name to count as complete.
 const MIN_RECALL: f64 = 0.8;
-
-pub struct Options {
-    pub labels: PathBuf,
-    pub doc_dirs: Vec<PathBuf>,
-    pub embed_model: PathBuf,
-    pub split: Option<String>,
-    pub json: bool,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 struct WholeLabel {
@@ -74,7 +65,7 @@ pub struct Report {
 fn score(label: &WholeLabel, answer: &str, seconds: f64) -> PathResult {
     let named = label.items.iter().filter(|i| super::ask::has_words(answer, i)).count();
     let recall = named as f64 / label.items.len().max(1) as f64;
-    let count_right = label.count.map(|n| super::ask::has_words(answer, &n.to_string()));
+    let count_right = label.count.map(|n| stated_count(answer) == Some(n));
     PathResult {
         right: recall >= MIN_RECALL && count_right != Some(false),
         recall,
@@ -84,7 +75,19 @@ fn score(label: &WholeLabel, answer: &str, seconds: f64) -> PathResult {
     }
 }
 
-pub async fn run(setup: &Setup, o: &Options) -> Result<Report> {
+/// The number an answer states: its first number ("26: 1; 2; …" states 26, whatever
+/// numbers its list holds), thousands separators aside.
+fn stated_count(answer: &str) -> Option<usize> {
+    let start = answer.find(|c: char| c.is_ascii_digit())?;
+    let digits: String = answer[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+pub async fn run(setup: &Setup, o: &super::OverDocuments) -> Result<Report> {
     let (labels, dirs): (Vec<WholeLabel>, _) = super::read_labels(&o.labels, &o.doc_dirs)?;
     let labels: Vec<WholeLabel> = labels
         .into_iter()
@@ -191,4 +194,15 @@ pub async fn run(setup: &Setup, o: &Options) -> Result<Report> {
         report.passages_seconds
     );
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_count_is_the_first_number_stated() {
+        assert_eq!(super::stated_count("26: 1; 2; 10. Versions"), Some(26));
+        assert_eq!(super::stated_count("The licence has 10 sections."), Some(10));
+        assert_eq!(super::stated_count("about 1,024 of them"), Some(1024));
+        assert_eq!(super::stated_count("None found."), None);
+    }
 }
