@@ -5,7 +5,7 @@
 //! citing the right document, and said "not found"; and each question's closest cosine,
 //! which is what the "nothing close" floor is chosen from (on dev).
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use bantam_core::ask::{self, AskOptions, Outcome};
 use bantam_core::store::SourceKind;
 use serde::{Deserialize, Serialize};
@@ -69,14 +69,7 @@ pub(super) fn has_words(text: &str, needle: &str) -> bool {
 }
 
 pub async fn run(setup: &Setup, o: &super::OverDocuments, min_cosine: Option<f32>) -> Result<Report> {
-    let (labels, dirs): (Vec<AskLabel>, _) = super::read_labels(&o.labels, &o.doc_dirs)?;
-    let labels: Vec<AskLabel> = labels
-        .into_iter()
-        .filter(|l| o.split.as_deref().is_none_or(|s| l.split.as_deref() == Some(s)))
-        .collect();
-    if labels.is_empty() {
-        bail!("no labels to evaluate (check --split)");
-    }
+    let (labels, dirs) = o.read(|l: &AskLabel| l.split.as_deref())?;
     let docs: Vec<&str> = labels.iter().filter_map(|l| l.doc.as_deref()).collect();
     let (engine, store, embedder, _scratch) =
         super::search::indexed_documents(setup, docs, &dirs, &o.embed_model).await?;

@@ -118,6 +118,25 @@ pub struct OverDocuments {
     pub json: bool,
 }
 
+impl OverDocuments {
+    /// The labels of the chosen split (`split_of` reads a label's), and the folders their
+    /// documents are looked up in.
+    fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        split_of: impl Fn(&T) -> Option<&str>,
+    ) -> Result<(Vec<T>, Vec<PathBuf>)> {
+        let (labels, dirs): (Vec<T>, _) = read_labels(&self.labels, &self.doc_dirs)?;
+        let labels: Vec<T> = labels
+            .into_iter()
+            .filter(|l| self.split.as_deref().is_none_or(|s| split_of(l) == Some(s)))
+            .collect();
+        if labels.is_empty() {
+            anyhow::bail!("no labels to evaluate (check --split)");
+        }
+        Ok((labels, dirs))
+    }
+}
+
 /// One labels file (JSON Lines), and the folders its files are looked up in (those given,
 /// else the labels file's own folder).
 fn read_labels<T: serde::de::DeserializeOwned>(path: &Path, dirs: &[PathBuf]) -> Result<(Vec<T>, Vec<PathBuf>)> {

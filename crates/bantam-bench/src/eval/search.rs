@@ -117,14 +117,7 @@ fn score(ranks: &[Option<usize>]) -> MethodScore {
 }
 
 pub async fn run(setup: &Setup, o: &super::OverDocuments) -> Result<Vec<Row>> {
-    let (labels, dirs): (Vec<SearchLabel>, _) = super::read_labels(&o.labels, &o.doc_dirs)?;
-    let labels: Vec<SearchLabel> = labels
-        .into_iter()
-        .filter(|l| o.split.as_deref().is_none_or(|s| l.split.as_deref() == Some(s)))
-        .collect();
-    if labels.is_empty() {
-        bail!("no labels to evaluate (check --split)");
-    }
+    let (labels, dirs) = o.read(|l: &SearchLabel| l.split.as_deref())?;
     let docs: Vec<&str> = labels.iter().map(|l| l.doc.as_str()).collect();
     let (_engine, store, embedder, _scratch) = indexed_documents(setup, docs, &dirs, &o.embed_model).await?;
     let mut rows = Vec::new();

@@ -88,14 +88,7 @@ fn stated_count(answer: &str) -> Option<usize> {
 }
 
 pub async fn run(setup: &Setup, o: &super::OverDocuments) -> Result<Report> {
-    let (labels, dirs): (Vec<WholeLabel>, _) = super::read_labels(&o.labels, &o.doc_dirs)?;
-    let labels: Vec<WholeLabel> = labels
-        .into_iter()
-        .filter(|l| o.split.as_deref().is_none_or(|s| l.split.as_deref() == Some(s)))
-        .collect();
-    if labels.is_empty() {
-        bail!("no labels to evaluate (check --split)");
-    }
+    let (labels, dirs) = o.read(|l: &WholeLabel| l.split.as_deref())?;
     let docs: Vec<&str> = labels.iter().map(|l| l.doc.as_str()).collect();
     let (engine, store, embedder, _scratch) =
         super::search::indexed_documents(setup, docs, &dirs, &o.embed_model).await?;
