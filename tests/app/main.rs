@@ -1170,6 +1170,9 @@ async fn asking_my_files_cites_an_earlier_chat_which_the_citation_opens() {
     )
     .await;
     let read = app.text(".message.assistant.from-files .body").await;
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("chat-ask-stopped.png")).await;
+    }
     app.quit().await;
 
     // The ask is kept like a chat: question and answer (with its sources or "not found").

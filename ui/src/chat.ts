@@ -361,6 +361,8 @@ function askInto(el: HTMLElement, done: () => void): (e: AskEvent) => void {
         done();
         break;
       case "stopped":
+        // Progress ("Reading … part 3 of 50…") would read as still running.
+        if (!text) body.textContent = "Stopped before an answer was written.";
         el.classList.remove("streaming");
         el.dataset.finish = "cancelled";
         el.querySelector(".stats")!.textContent = "stopped · answer not kept";
