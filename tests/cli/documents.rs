@@ -329,6 +329,87 @@ fn search_and_ask_find_a_documents_page_by_meaning_and_words() {
     );
 }
 
+/// "How many sections …" is answered from the document's structure: its numbered
+/// paragraphs, in order, not a stray number in a list or a subsection.
+#[test]
+fn a_question_about_sections_is_answered_from_the_outline() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut text = String::from("TERMS OF THE HARBOUR LEASE\n\n");
+    let titles = ["Definitions", "Rent", "Mooring Rights", "Repairs", "Termination"];
+    for (n, title) in titles.iter().enumerate() {
+        text.push_str(&format!(
+            "  {n}. {title}. The tenant and the harbour master agree as follows.\n\n"
+        ));
+        text.push_str("    1. A numbered list item inside the section.\n\n");
+        text.push_str(&format!("  {n}.1. A subsection of section {n}\n\n"));
+        text.push_str(&"Boats are moored at the outer wall during the winter months. ".repeat(40));
+        text.push_str("\n\n");
+    }
+    let file = data.path().join("lease.txt");
+    std::fs::write(&file, &text).unwrap();
+    let ingested = bantam(data.path()).arg("ingest").arg(&file).output().expect("runs");
+    assert!(
+        ingested.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingested.stderr)
+    );
+
+    let out = bantam(data.path())
+        .args([
+            "ask",
+            "--doc",
+            "1",
+            "How many numbered sections does the harbour lease have?",
+        ])
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{said}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.starts_with("5 numbered sections: 0. Definitions; 1. Rent;"),
+        "{said}"
+    );
+    assert!(
+        said.contains("(whole document: read the outline of doc 1 · lease.txt; 5 items found)"),
+        "{said}"
+    );
+    assert!(said.contains("  - 4. Termination (part "), "{said}");
+
+    let out = bantam(data.path())
+        .args([
+            "ask",
+            "--doc",
+            "1",
+            "--json",
+            "List all the section titles of the lease",
+        ])
+        .output()
+        .expect("runs");
+    let answer: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(answer["reading"], "outline", "{answer:#}");
+    let items: Vec<&str> = answer["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["text"].as_str())
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "0. Definitions",
+            "1. Rent",
+            "2. Mooring Rights",
+            "3. Repairs",
+            "4. Termination"
+        ]
+    );
+}
+
 /// "How many …" reads every part of the document (not the top few), says so, and keeps
 /// only items whose words are in the part they came from.
 #[test]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use bantam_core::ask::{self, AskOptions, Outcome};
 use bantam_core::tiers::Task;
-use bantam_core::whole_document;
+use bantam_core::whole_document::{self, Reading};
 use bantam_core::Engine;
 use clap::Args;
 
@@ -129,9 +129,12 @@ async fn whole_path(ctx: &Context, engine: &Engine, doc: i64, question: &str, js
         println!("{}", serde_json::to_string(&answer)?);
     } else {
         println!("{}", answer.answer);
+        let how = match answer.reading {
+            Reading::Parts => format!("read all {} parts", answer.parts),
+            Reading::Outline => "read the outline".to_string(),
+        };
         println!(
-            "\n(whole document: read all {} parts of doc {} · {}; {})",
-            answer.parts,
+            "\n(whole document: {how} of doc {} · {}; {})",
             answer.document_id,
             answer.document,
             whole_document::found_line(answer.items.len()).trim_end_matches([':', '.'])

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::embed::Embedder;
 use crate::engine::{ChatMessage, Constraint, Priority, Request, Sampling};
 use crate::error::{Error, Result};
+use crate::ingest::{outline, Format};
 use crate::search::{self, SearchOptions};
 use crate::store::{SourceKind, Store, StoredChunk};
 use crate::tasks::prompt::neutralize;
@@ -138,6 +139,31 @@ pub fn target(question: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// Nouns for a document's own divisions ("parts" is left out: "the parts about …" asks
+/// about content).
+const SECTION_WORDS: &[&str] = &[
+    "section", "sections", "chapter", "chapters", "heading", "headings", "clause", "clauses", "article", "articles",
+];
+/// Words that may stand before them ("numbered sections", "top-level headings").
+const SECTION_QUALIFIERS: &[&str] = &["numbered", "top-level", "top", "level", "main", "major"];
+
+/// Whether the question is about the document's sections themselves ("how many numbered
+/// sections …", "list all the chapter titles"): `Some(true)` when it asks for numbered
+/// ones. Those are answered from the document's outline, not by the model.
+pub fn about_sections(question: &str) -> Option<bool> {
+    let target = target(question)?;
+    let mut words: Vec<&str> = target.split_whitespace().collect();
+    if words
+        .last()
+        .is_some_and(|w| ["titles", "title", "names", "name"].contains(w))
+    {
+        words.pop();
+    }
+    let (noun, qualifiers) = words.split_last()?;
+    (SECTION_WORDS.contains(noun) && qualifiers.iter().all(|q| SECTION_QUALIFIERS.contains(q)))
+        .then(|| qualifiers.contains(&"numbered"))
+}
+
 /// Items one part may give at most, and the longest item.
 const MAX_ITEMS: usize = 20;
 const MAX_ITEM_CHARS: usize = 160;
@@ -181,11 +207,22 @@ impl Item {
     }
 }
 
+/// How the document was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reading {
+    /// Every part, by the model.
+    Parts,
+    /// Its outline: the sections its structure gives, no model.
+    Outline,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct WholeAnswer {
     pub document_id: i64,
     pub document: String,
-    /// Parts read: every chunk of the document.
+    pub reading: Reading,
+    /// The document's parts: every chunk, all read on the `Parts` path.
     pub parts: usize,
     /// The distinct items found, in the document's order.
     pub items: Vec<Item>,
@@ -211,16 +248,25 @@ pub async fn document_for(store: &Store, embedder: Option<&Embedder>, question: 
 /// found with their pages or parts.
 pub fn as_message(answer: &WholeAnswer) -> String {
     let mut out = format!(
-        "{}\n\nRead all {} parts of {}; {}",
+        "{}\n\n{}; {}",
         answer.answer.trim(),
-        answer.parts,
-        answer.document,
+        answer.how_read(),
         found_line(answer.items.len())
     );
     for item in &answer.items {
         out.push_str(&format!("\n- {} ({})", item.text, item.place()));
     }
     out
+}
+
+impl WholeAnswer {
+    /// "Read all 6 parts of GPL-3.txt", "Read the outline of GPL-3.txt".
+    pub fn how_read(&self) -> String {
+        match self.reading {
+            Reading::Parts => format!("Read all {} parts of {}", self.parts, self.document),
+            Reading::Outline => format!("Read the outline of {}", self.document),
+        }
+    }
 }
 
 /// "3 items found:", "1 item found:", "nothing found."
@@ -244,6 +290,15 @@ pub async fn answer(
     let document = store.document(document_id).await?;
     let chunks = store.chunks(document_id).await?;
     let total = chunks.len();
+    if let Some(numbered) = about_sections(question) {
+        let text = store.document_text(document_id).await?;
+        let sections = Format::parse(&document.format)
+            .map(|format| outline::sections(&text, format, numbered))
+            .unwrap_or_default();
+        if !sections.is_empty() {
+            return Ok(from_outline(document, &chunks, question, &sections));
+        }
+    }
     on_progress(0, total);
     let mut found: Vec<Item> = Vec::new();
     let mut done = 0;
@@ -289,10 +344,50 @@ pub async fn answer(
     Ok(WholeAnswer {
         document_id,
         document: document.name,
+        reading: Reading::Parts,
         parts: total,
         items,
         answer,
     })
+}
+
+/// The sections as the answer: "18 numbered sections: 0. Definitions; 1. Source Code; …",
+/// each placed in the part that holds its heading.
+fn from_outline(
+    document: crate::store::StoredDocument,
+    chunks: &[StoredChunk],
+    question: &str,
+    sections: &[outline::Section],
+) -> WholeAnswer {
+    let items: Vec<Item> = sections
+        .iter()
+        .map(|s| {
+            let offset = s.offset as i64;
+            // The first part that reaches past the heading: the one holding it, or the next
+            // when the heading's line starts in the blank between two parts.
+            let chunk = chunks.iter().find(|c| offset < c.end_byte);
+            Item {
+                text: s.label(),
+                part: chunk.map_or(0, |c| c.idx),
+                page: chunk.and_then(|c| c.page_start),
+            }
+        })
+        .collect();
+    let names: Vec<&str> = items.iter().map(|i| i.text.as_str()).collect();
+    let answer = format!(
+        "{} {}: {}",
+        items.len(),
+        target(question).unwrap_or_else(|| "sections".into()),
+        names.join("; ")
+    );
+    WholeAnswer {
+        document_id: document.id,
+        document: document.name,
+        reading: Reading::Outline,
+        parts: chunks.len(),
+        items,
+        answer,
+    }
 }
 
 fn map_request(name: &str, chunk: &StoredChunk, question: &str, total: usize) -> Request {
@@ -430,6 +525,16 @@ mod tests {
             Some("kinds of birds")
         );
         assert!(!is_count("List all the levels"));
+        for (q, numbered) in [
+            ("How many numbered sections does the GPL have?", Some(true)),
+            ("List all the chapter titles of the book", Some(false)),
+            ("How many top-level headings are in the guide?", Some(false)),
+            ("How many sections mention patents?", None),
+            ("List the parts about birds", None),
+            ("How many logging levels does the HOWTO list?", None),
+        ] {
+            assert_eq!(about_sections(q), numbered, "{q}");
+        }
     }
 
     #[test]

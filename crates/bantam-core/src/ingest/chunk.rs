@@ -137,7 +137,7 @@ impl Chunker {
 }
 
 /// ATX headings (`## Title`) outside fenced code: (offset, level, title).
-fn headings(text: &str) -> Vec<(usize, usize, String)> {
+pub(super) fn headings(text: &str) -> Vec<(usize, usize, String)> {
     let mut out = Vec::new();
     let mut offset = 0;
     let mut fenced = false;

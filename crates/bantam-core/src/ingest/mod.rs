@@ -8,6 +8,7 @@ mod chunk;
 mod docx;
 mod email;
 mod html;
+pub mod outline;
 mod pdf;
 mod sniff;
 mod text;
