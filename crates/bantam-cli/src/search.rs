@@ -37,16 +37,18 @@ pub enum Kind {
     Chat,
     Doc,
     Memory,
+    Mail,
 }
 
 impl Kind {
     /// What is searched for this choice (none: everything).
     pub fn kinds(kind: Option<Kind>) -> Vec<SourceKind> {
         match kind {
-            None => vec![SourceKind::Message, SourceKind::Chunk, SourceKind::Memory],
+            None => SearchOptions::default().kinds,
             Some(Kind::Chat) => vec![SourceKind::Message],
             Some(Kind::Doc) => vec![SourceKind::Chunk],
             Some(Kind::Memory) => vec![SourceKind::Memory],
+            Some(Kind::Mail) => vec![SourceKind::Mail],
         }
     }
 }
@@ -107,12 +109,13 @@ pub async fn embedder(ctx: &Context, global: &Global, path: Option<PathBuf>) -> 
 }
 
 /// Where a hit opens, in a few words: "chat 3 · Title", "doc 2 · fhs.pdf · p. 38",
-/// "memory 5".
+/// "memory 5", "mail 7 · Subject".
 pub fn place(h: &bantam_core::search::Hit) -> String {
     match (h.kind, h.page) {
         (SourceKind::Message, _) => format!("chat {} · {}", h.parent_id, h.title),
         (SourceKind::Chunk, Some(p)) => format!("doc {} · {} · p. {p}", h.parent_id, h.title),
         (SourceKind::Chunk, None) => format!("doc {} · {} · part {}", h.parent_id, h.title, h.part + 1),
         (SourceKind::Memory, _) => format!("memory {}", h.source_id),
+        (SourceKind::Mail, _) => format!("mail {} · {}", h.source_id, h.title),
     }
 }

@@ -47,7 +47,12 @@ pub struct AskOptions {
 impl Default for AskOptions {
     fn default() -> Self {
         Self {
-            kinds: vec![SourceKind::Message, SourceKind::Chunk, SourceKind::Memory],
+            kinds: vec![
+                SourceKind::Message,
+                SourceKind::Chunk,
+                SourceKind::Memory,
+                SourceKind::Mail,
+            ],
             sources: 5,
             max_tokens: 384,
             min_cosine: DEFAULT_MIN_COSINE,
@@ -425,13 +430,15 @@ fn answer_so_far(raw: &str) -> Option<String> {
     Some(out)
 }
 
-/// Where a source opens, in a few words: "fhs-3.0.pdf · p. 38", "chat · Title", "memory".
+/// Where a source opens, in a few words: "fhs-3.0.pdf · p. 38", "chat · Title", "memory",
+/// "mail · Subject".
 pub fn place(hit: &Hit) -> String {
     match (hit.kind, hit.page) {
         (SourceKind::Message, _) => format!("chat · {}", hit.title),
         (SourceKind::Chunk, Some(p)) => format!("{} · p. {p}", hit.title),
         (SourceKind::Chunk, None) => format!("{} · part {}", hit.title, hit.part + 1),
         (SourceKind::Memory, _) => "memory".to_string(),
+        (SourceKind::Mail, _) => format!("mail · {}", hit.title),
     }
 }
 

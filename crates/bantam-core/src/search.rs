@@ -1,4 +1,4 @@
-//! Search across chats and documents: words (FTS5's BM25) and meaning (the embedding
+//! Search across chats, documents, the memory of the user and mail: words (FTS5's BM25) and meaning (the embedding
 //! model's vectors, exact cosine, each text as overlapping windows) fused by reciprocal
 //! rank fusion — each list's rank, not its score, counts (`1 / (60 + rank)`), so BM25's
 //! unbounded scores and cosines need no common scale, and a passage both lists rank well
@@ -39,7 +39,12 @@ pub struct SearchOptions {
 impl Default for SearchOptions {
     fn default() -> Self {
         Self {
-            kinds: vec![SourceKind::Message, SourceKind::Chunk, SourceKind::Memory],
+            kinds: vec![
+                SourceKind::Message,
+                SourceKind::Chunk,
+                SourceKind::Memory,
+                SourceKind::Mail,
+            ],
             limit: 10,
         }
     }
@@ -53,10 +58,10 @@ pub struct Hit {
     pub source_id: i64,
     /// 0, or the chunk's index.
     pub part: i64,
-    /// The conversation (a message, or the one a memory came from: 0 when added by hand)
-    /// or the document (a chunk) it opens.
+    /// The conversation (a message, or the one a memory came from: 0 when added by hand),
+    /// the document (a chunk) or the mail message it opens.
     pub parent_id: i64,
-    /// The conversation's title or the document's name.
+    /// The conversation's title, the document's name or the mail's subject.
     pub title: String,
     /// A chunk's first page, when its document has pages.
     pub page: Option<i64>,
@@ -213,6 +218,11 @@ async fn fused(
             words.push(((SourceKind::Memory, id, 0), snippet));
         }
     }
+    if by_words && options.kinds.contains(&SourceKind::Mail) {
+        for (id, snippet) in store.search_mail(query, CANDIDATES as i64).await? {
+            words.push(((SourceKind::Mail, id, 0), snippet));
+        }
+    }
     // BM25 lists of different tables are not on one scale: take them in turn.
     let words = interleave(words);
     // By meaning: a source scores as its best window, and that window is its snippet.
@@ -304,20 +314,24 @@ async fn fused(
     Ok(hits)
 }
 
-/// Chunks', messages' and memories' word matches, taken in turn, each list in its own
-/// order.
+/// Chunks', messages', memories' and mail's word matches, taken in turn, each list in
+/// its own order.
 fn interleave(list: Vec<(Key, String)>) -> Vec<(Key, String)> {
-    let mut lists: Vec<std::vec::IntoIter<(Key, String)>> =
-        [SourceKind::Chunk, SourceKind::Message, SourceKind::Memory]
-            .iter()
-            .map(|kind| {
-                list.iter()
-                    .filter(|(k, _)| k.0 == *kind)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .into_iter()
-            })
-            .collect();
+    let mut lists: Vec<std::vec::IntoIter<(Key, String)>> = [
+        SourceKind::Chunk,
+        SourceKind::Message,
+        SourceKind::Memory,
+        SourceKind::Mail,
+    ]
+    .iter()
+    .map(|kind| {
+        list.iter()
+            .filter(|(k, _)| k.0 == *kind)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into_iter()
+    })
+    .collect();
     let mut out = Vec::with_capacity(list.len());
     loop {
         let before = out.len();

@@ -149,6 +149,72 @@ async fn deleting_the_source_leaves_no_vector_and_no_word_behind() {
     assert!(found.is_empty(), "{found:#?}");
 }
 
+/// Mail is searched with the rest: by its words (subject, sender, body) and its meaning,
+/// and a deleted message leaves nothing behind.
+#[tokio::test]
+async fn mail_is_found_by_words_and_meaning_and_forgotten_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, _) = filled(dir.path()).await;
+    let raw = "From: Anna Berg <anna@heating.example>\r\nTo: me@example.org\r\n\
+               Subject: Boiler service on Tuesday\r\nMessage-ID: <boiler-1@heating.example>\r\n\
+               Date: Mon, 7 Dec 2026 09:00:00 +0000\r\n\r\nThe engineer will arrive between 8 and 10 \
+               to service the boiler. Please leave the side gate open.\r\n";
+    let mail = bantam_core::mail::parse(raw.as_bytes(), "test").expect("parses");
+    let id = store.upsert_mail(&mail).await.unwrap();
+    let embedder = embedder().await;
+    let model = embedder.info().model_id.clone();
+    assert_eq!(store.unembedded_count(&model).await.unwrap(), 6);
+    search::index(&store, &embedder, |_, _| {}).await.unwrap();
+    assert_eq!(store.vectors(&model, &[SourceKind::Mail]).await.unwrap().len(), 1);
+
+    // By meaning: no word in common with the mail.
+    let visit = search::search(
+        &store,
+        Some(&embedder),
+        "When is the heating repair visit?",
+        &SearchOptions::default(),
+    )
+    .await
+    .unwrap();
+    let first = &visit[0];
+    assert_eq!(
+        (first.kind, first.source_id, first.parent_id),
+        (SourceKind::Mail, id, id),
+        "{visit:#?}"
+    );
+    assert_eq!(first.title, "Boiler service on Tuesday");
+    assert!(first.meaning_rank.is_some());
+    // By words: the sender's name, and a phrase of the body, highlighted.
+    let words = store.search_mail("Anna", 10).await.unwrap();
+    assert_eq!(words.first().map(|w| w.0), Some(id), "{words:?}");
+    let gate = search::search(&store, Some(&embedder), "side gate", &SearchOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(gate[0].kind, SourceKind::Mail, "{gate:#?}");
+    assert!(gate[0].snippet.contains("[gate]"), "{}", gate[0].snippet);
+    // Only documents: the mail is not among them.
+    let docs = SearchOptions {
+        kinds: vec![SourceKind::Chunk],
+        ..SearchOptions::default()
+    };
+    let only = search::search(&store, Some(&embedder), "side gate boiler", &docs)
+        .await
+        .unwrap();
+    assert!(only.iter().all(|h| h.kind == SourceKind::Chunk), "{only:#?}");
+
+    store.delete_mail(id).await.unwrap();
+    assert!(store.vectors(&model, &[SourceKind::Mail]).await.unwrap().is_empty());
+    assert!(store.search_mail("boiler gate Anna", 10).await.unwrap().is_empty());
+    let after = search::search(&store, Some(&embedder), "boiler service", &SearchOptions::default())
+        .await
+        .unwrap();
+    assert!(after.iter().all(|h| h.kind != SourceKind::Mail), "{after:#?}");
+    assert!(matches!(
+        store.delete_mail(id).await,
+        Err(bantam_core::Error::NotFound { .. })
+    ));
+}
+
 #[tokio::test]
 async fn vectors_from_another_model_are_made_again() {
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use bantam_core::engine::Role;
 use bantam_core::jobs::JobRun;
-use bantam_core::store::{JobState, MessageStats, MIGRATOR};
+use bantam_core::store::{JobState, MessageStats, SourceKind, MIGRATOR};
 use bantam_core::{Error, Store};
 use sqlx::migrate::Migrator;
 
@@ -71,6 +71,27 @@ async fn every_earlier_version_upgrades_and_keeps_its_data() {
             .execute(old.pool())
             .await
             .unwrap();
+        // Mail (from 5) and a message's vector (from 10), which the mail-search version
+        // moves to a new table.
+        if applied >= 5 {
+            sqlx::query(
+                "INSERT INTO mail_messages (key, source, from_address, subject, message, created_at)
+                 VALUES ('k1', 'test', 'anna@heating.example', 'Boiler service',
+                         '{\"text\": \"Please leave the side gate open.\"}', 1)",
+            )
+            .execute(old.pool())
+            .await
+            .unwrap();
+        }
+        if applied >= 10 {
+            sqlx::query(
+                "INSERT INTO embeddings (kind, source_id, part, window, model_id, vector)
+                 VALUES ('message', 1, 0, 0, 'm', x'0000803f')",
+            )
+            .execute(old.pool())
+            .await
+            .unwrap();
+        }
         old.close().await;
 
         let store = Store::open(&path).await.unwrap();
@@ -87,6 +108,17 @@ async fn every_earlier_version_upgrades_and_keeps_its_data() {
             store.get_setting::<String>("default_model").await.unwrap().as_deref(),
             Some("/m.gguf")
         );
+        if applied >= 5 {
+            let mail = store.search_mail("gate", 10).await.unwrap();
+            assert_eq!(mail.len(), 1, "old mail is searchable after upgrading from {applied}");
+        }
+        if applied >= 10 {
+            let kept = store.vectors("m", &[SourceKind::Message]).await.unwrap();
+            assert_eq!(kept.len(), 1, "vectors kept from {applied}");
+            // The triggers made again still clean up after a deleted message.
+            store.delete_conversation(1).await.unwrap();
+            assert!(store.vectors("m", &[SourceKind::Message]).await.unwrap().is_empty());
+        }
     }
 }
 

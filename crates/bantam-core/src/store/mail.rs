@@ -50,6 +50,23 @@ impl Store {
         Ok(id)
     }
 
+    /// Forgets a message: its triage, draft, words and vectors go with it (cascade and
+    /// triggers). Bantam never changes the mailbox it came from.
+    pub async fn delete_mail(&self, id: i64) -> Result<()> {
+        let gone = sqlx::query("DELETE FROM mail_messages WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Err(Error::NotFound {
+                what: "message",
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     pub async fn mail_message(&self, id: i64) -> Result<MailMessage> {
         let json: String = sqlx::query_scalar("SELECT message FROM mail_messages WHERE id = ?")
             .bind(id)

@@ -1,10 +1,19 @@
-//! What search reads and writes: the vectors of messages and document chunks, what has
-//! none yet under the current embedding model, and BM25 over chunks.
+//! What search reads and writes: the vectors of messages, document chunks, memories and
+//! mail, what has none yet under the current embedding model, and BM25 over chunks and
+//! mail.
 
 use serde::Serialize;
 
 use super::Store;
 use crate::error::Result;
+
+/// A mail's text as search reads it (`x` a row of `mail_messages`): the subject, a blank
+/// line, the body.
+macro_rules! mail_text {
+    () => {
+        "x.subject || char(10) || char(10) || coalesce(json_extract(x.message, '$.text'), '')"
+    };
+}
 
 /// What a vector or a hit belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, sqlx::Type)]
@@ -17,6 +26,8 @@ pub enum SourceKind {
     Chunk,
     /// A fact in the memory of the user (`source_id` its id).
     Memory,
+    /// A mail message (`source_id` its id in `mail_messages`).
+    Mail,
 }
 
 /// A piece of stored text that needs a vector.
@@ -98,10 +109,10 @@ pub fn query_terms(input: &str) -> Vec<String> {
 }
 
 impl Store {
-    /// Up to `limit` messages and chunks with no vector from `model_id` (none, or one from
+    /// Up to `limit` messages, chunks, memories and mail with no vector from `model_id` (none, or one from
     /// another model), oldest first.
     pub async fn unembedded(&self, model_id: &str, limit: i64) -> Result<Vec<Unembedded>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(&format!(
             "SELECT 'message' AS kind, m.id AS source_id, 0 AS part, m.content AS text
              FROM messages m
              LEFT JOIN embeddings e ON e.kind = 'message' AND e.source_id = m.id AND e.window = 0
@@ -119,15 +130,22 @@ impl Store {
              LEFT JOIN embeddings e ON e.kind = 'memory' AND e.source_id = f.id AND e.window = 0
                                     AND e.model_id = ?1
              WHERE e.source_id IS NULL
+             UNION ALL
+             SELECT 'mail', x.id, 0, {}
+             FROM mail_messages x
+             LEFT JOIN embeddings e ON e.kind = 'mail' AND e.source_id = x.id AND e.window = 0
+                                    AND e.model_id = ?1
+             WHERE e.source_id IS NULL
              LIMIT ?2",
-        )
+            mail_text!()
+        ))
         .bind(model_id)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
     }
 
-    /// How many messages and chunks have no vector from `model_id`.
+    /// How many messages, chunks, memories and mail have no vector from `model_id`.
     pub async fn unembedded_count(&self, model_id: &str) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM messages m WHERE trim(m.content) != '' AND NOT EXISTS
@@ -138,6 +156,9 @@ impl Store {
                                                       AND e.part = c.idx AND e.model_id = ?1))
                   + (SELECT count(*) FROM memories f WHERE NOT EXISTS
                         (SELECT 1 FROM embeddings e WHERE e.kind = 'memory' AND e.source_id = f.id
+                                                      AND e.model_id = ?1))
+                  + (SELECT count(*) FROM mail_messages x WHERE NOT EXISTS
+                        (SELECT 1 FROM embeddings e WHERE e.kind = 'mail' AND e.source_id = x.id
                                                       AND e.model_id = ?1))",
         )
         .bind(model_id)
@@ -214,13 +235,22 @@ impl Store {
     }
 }
 
+/// A mail hit: it opens the message itself; its title is the subject (or who sent it).
+const MAIL_SOURCE: &str = concat!(
+    "SELECT x.id AS parent_id,
+            CASE WHEN trim(x.subject) != '' THEN x.subject ELSE coalesce(x.from_address, '(no subject)') END
+                AS title, ",
+    mail_text!(),
+    " AS text, NULL AS page FROM mail_messages x WHERE x.id = ?1 AND ?2 = 0"
+);
+
 /// Where a hit is and what it says, for showing it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct HitSource {
     /// The conversation (a message, or the one a memory came from; 0 for a memory added
-    /// by hand) or the document (a chunk).
+    /// by hand), the document (a chunk) or the mail message itself.
     pub parent_id: i64,
-    /// The conversation's title or the document's name.
+    /// The conversation's title, the document's name or the mail's subject.
     pub title: String,
     pub text: String,
     /// A chunk's first page, when the document has pages.
@@ -228,6 +258,22 @@ pub struct HitSource {
 }
 
 impl Store {
+    /// Mail matching any word of `query` (BM25, a word in the subject worth two in the
+    /// body), best first: (message id, snippet of the field that matched best).
+    pub async fn search_mail(&self, query: &str, limit: i64) -> Result<Vec<(i64, String)>> {
+        let Some(fts) = any_word(query) else {
+            return Ok(Vec::new());
+        };
+        Ok(sqlx::query_as(
+            "SELECT CAST(mail_id AS INTEGER), snippet(mail_fts, -1, '[', ']', '…', 16)
+             FROM mail_fts WHERE mail_fts MATCH ? ORDER BY bm25(mail_fts, 2.0, 1.0, 1.0) LIMIT ?",
+        )
+        .bind(fts)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Messages matching any word of `query` (BM25), best first: (message id, snippet).
     pub async fn search_messages_any(&self, query: &str, limit: i64) -> Result<Vec<(i64, String)>> {
         self.any_word_rows("messages_fts", query, limit).await
@@ -271,6 +317,7 @@ impl Store {
                         NULL AS page
                  FROM memories f LEFT JOIN messages m ON m.id = f.source_message_id WHERE f.id = ?1 AND ?2 = 0"
             }
+            SourceKind::Mail => MAIL_SOURCE,
         };
         Ok(sqlx::query_as(query)
             .bind(source_id)
