@@ -8,7 +8,7 @@ const COMMANDS: &[&str] = &[
     "ask_send",
     "conversations_list",
     "conversation_messages",
-    "conversations_search",
+    "search_everything",
     "conversation_rename",
     "conversation_delete",
     "memory_list",

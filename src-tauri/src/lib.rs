@@ -13,6 +13,7 @@ pub mod memory;
 pub mod models;
 mod permissions;
 pub mod running;
+pub mod search;
 pub mod service;
 pub mod settings;
 pub mod shell;
@@ -62,7 +63,7 @@ pub fn run() {
             chat::commands::chat_tiers,
             history::commands::conversations_list,
             history::commands::conversation_messages,
-            history::commands::conversations_search,
+            search::commands::search_everything,
             history::commands::conversation_rename,
             history::commands::conversation_delete,
             memory::commands::memory_list,

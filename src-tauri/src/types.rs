@@ -23,7 +23,7 @@ mod tests {
         use bantam_core::router::{Decision, RouteBy};
         use bantam_core::store::settings::AppSettings;
         use bantam_core::store::{
-            Conversation, DownloadStatus, Memory, MemoryStatus, SearchHit, StoredDocument, StoredMessage, StoredSummary,
+            Conversation, DownloadStatus, Memory, MemoryStatus, StoredDocument, StoredMessage, StoredSummary,
         };
         use bantam_core::tasks::documents::{DocumentMetadata, DocumentType, ExtractedMetadata, SummaryLength};
         use bantam_core::tasks::triage::{ActionItem, DecidedBy, InboxEntry, Priority4, TriageRecord};
@@ -38,6 +38,7 @@ mod tests {
         use crate::engine::dto::{EngineState, StatusView};
         use crate::mail::dto::{InboxView, MailOptions, MailStatus, TriageEvent};
         use crate::models::dto::ModelsOverview;
+        use crate::search::dto::{FoundHit, SearchKind};
         use crate::settings::dto::SettingsView;
         use crate::tiers::dto::TiersView;
         use crate::windows::dto::Navigate;
@@ -47,8 +48,8 @@ mod tests {
         let decls = declarations![&cfg;
             EngineState, StatusView,
             Tier, TierChoice, RouteBy, Decision, Task, TaskTiers, RemoteEndpoint, TierSettings, TiersView,
-            Conversation, StoredMessage, SearchHit, MemoryStatus, Memory, MemorySettings, ChatEvent,
-            SamplingOverrides, AskSource, WholeRead, AskEvent,
+            Conversation, StoredMessage, MemoryStatus, Memory, MemorySettings, ChatEvent,
+            SamplingOverrides, AskSource, WholeRead, AskEvent, SearchKind, FoundHit,
             AppSettings, SettingsView, ApiStatus, Navigate,
             Fit, MemoryEstimate, Verdict, Gpu, Hardware, Budget, ModelListing,
             DownloadStatus, Phase, DownloadUpdate, ModelsOverview,

@@ -412,6 +412,23 @@ async fn dropped_files_are_summarized_with_progress_and_metadata() {
          return !!i && document.querySelectorAll('#doc-list .doc-item').length === 1",
     )
     .await;
+    // The search box finds the document's words and opens it.
+    app.type_into("#search", "Murdock").await;
+    app.until(
+        "a document hit",
+        "return !!document.querySelector('#search-results .hit[data-kind=chunk]')",
+    )
+    .await;
+    if let Some(dir) = screenshots() {
+        app.screenshot(&dir.join("search.png")).await;
+    }
+    app.click("#search-results .hit[data-kind=chunk]").await;
+    app.until(
+        "the document to open",
+        "return !document.getElementById('documents-view').hidden && \
+           document.getElementById('doc-detail').textContent.toLowerCase().includes('debian')",
+    )
+    .await;
     app.quit().await;
 }
 
@@ -642,6 +659,32 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
     )
     .unwrap();
     assert!(app.text("#inbox-filters").await.contains(&webinar), "{webinar}");
+
+    // The search box finds mail too; the Mail filter keeps to it and a hit opens the
+    // message in the inbox.
+    app.open("#nav-chats", "chat-view").await;
+    app.type_into("#search", "budget review").await;
+    app.until(
+        "the search to offer its filters",
+        "return !document.getElementById('search-filters').hidden",
+    )
+    .await;
+    app.click("#search-filters [data-kind=mail]").await;
+    app.until(
+        "mail hits only",
+        "const hits = [...document.querySelectorAll('#search-results .hit')]; \
+         return document.querySelector('#search-filters .chip.active')?.dataset.kind === 'mail' && \
+           hits.length > 0 && hits.every(h => h.dataset.kind === 'mail') && \
+           hits[0].textContent.includes('budget review')",
+    )
+    .await;
+    app.click("#search-results .hit").await;
+    app.until(
+        "the message to be shown in the inbox",
+        "const f = document.querySelector('#inbox-list .mail-item.found'); \
+         return !document.getElementById('inbox-view').hidden && !!f && f.textContent.includes('budget review')",
+    )
+    .await;
 
     // Again: nothing new on the server.
     app.click("#triage-now").await;

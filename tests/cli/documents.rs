@@ -466,6 +466,19 @@ fn a_whole_document_question_reads_every_part_of_the_document() {
         let inside = all.iter().filter(|w| words.contains(**w)).count();
         assert!(inside * 3 >= all.len() * 2, "an item not from the document: {item}");
     }
+    // A count about something no document covers reads no document: not found.
+    let out = bantam(data.path())
+        .args(["ask", "--embed-model"])
+        .arg(bantam_testkit::embed_model())
+        .arg("How many players does a basketball team have on the court?")
+        .output()
+        .expect("runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(
+        said.contains("Not found in your files") && !said.contains("whole document"),
+        "{said}"
+    );
     // Forced the other way, the closest passages answer (and say nothing of parts).
     let out = bantam(data.path())
         .args(["ask", "--path", "passages", "--json", "--embed-model"])

@@ -29,6 +29,7 @@ const state = {
 let showChat: () => void = () => {};
 let showMemory: () => void = () => {};
 let openDocumentHook: (id: number) => void = () => {};
+let openMailHook: (id: number) => void = () => {};
 
 export function isStreaming(): boolean {
   return state.streaming;
@@ -436,6 +437,7 @@ function showWholeRead(el: HTMLElement, id: number, name: string) {
 
 function openSource(s: AskSource) {
   if (s.kind === "chunk") openDocumentHook(s.parent_id);
+  else if (s.kind === "mail") openMailHook(s.parent_id);
   else if (s.kind === "memory") showMemory();
   else void openConversation(s.parent_id);
 }
@@ -526,10 +528,12 @@ export function initChat(hooks: {
   show: () => void;
   showMemory: () => void;
   openDocument: (id: number) => void;
+  openMail: (id: number) => void;
 }) {
   showChat = hooks.show;
   showMemory = hooks.showMemory;
   openDocumentHook = hooks.openDocument;
+  openMailHook = hooks.openMail;
   const askFiles = $<HTMLInputElement>("ask-files");
   askFiles.onchange = () => {
     $<HTMLTextAreaElement>("composer-input").placeholder = askFiles.checked

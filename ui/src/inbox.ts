@@ -130,6 +130,24 @@ export async function refreshInbox() {
   render();
 }
 
+/** Shows one message in the inbox (a search hit or a citation opens it): every filter
+ *  off, the row scrolled to, marked and focused. */
+export async function revealMail(id: number) {
+  filter = { priority: null, category: null };
+  $<HTMLInputElement>("inbox-search").value = "";
+  await refreshInbox();
+  const row = document.querySelector<HTMLElement>(`#inbox-list .mail-item[data-id="${id}"]`);
+  if (!row) {
+    toast("That message is not in the inbox: it was not triaged.");
+    return;
+  }
+  for (const r of document.querySelectorAll(".mail-item.found")) r.classList.remove("found");
+  row.classList.add("found");
+  row.tabIndex = -1;
+  row.scrollIntoView({ block: "center" });
+  row.focus();
+}
+
 function showMailStatus(s: MailStatus) {
   const was = mailStatus;
   mailStatus = s;

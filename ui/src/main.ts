@@ -6,7 +6,7 @@ import { initChat, isStreaming, openConversation, refreshList, stop } from "./ch
 import { initDocuments, refreshDocuments, selectDocument, summarize } from "./documents";
 import { $, toast } from "./dom";
 import { statusLine } from "./format";
-import { initInbox, refreshInbox, triageNow } from "./inbox";
+import { initInbox, refreshInbox, revealMail, triageNow } from "./inbox";
 import { initMemory, refreshMemory } from "./memory";
 import { importModels, initModels, refreshModels } from "./models";
 import { initSearch } from "./search";
@@ -60,6 +60,11 @@ async function showSettings() {
   await loadSettings();
 }
 
+async function openMail(id: number) {
+  showView("inbox");
+  await revealMail(id);
+}
+
 function showChat() {
   showView("chat");
 }
@@ -69,6 +74,7 @@ function wire() {
     show: showChat,
     showMemory: () => void showMemory(),
     openDocument: (id) => void showDocuments().then(() => selectDocument(id)),
+    openMail: (id) => void openMail(id),
   });
   initMemory({
     openConversation: (id) => {
@@ -76,7 +82,11 @@ function wire() {
       void refreshList().then(() => openConversation(id));
     },
   });
-  initSearch();
+  initSearch({
+    openDocument: (id) => void showDocuments().then(() => selectDocument(id)),
+    openMail: (id) => void openMail(id),
+    showMemory: () => void showMemory(),
+  });
   initSettings({ close: showChat, showModels: () => void showModels() });
   $("open-settings").onclick = () => void showSettings();
   $("nav-chats").onclick = () => showChat();

@@ -83,12 +83,6 @@ export type StoredMessage = { id: number, conversation_id: number, role: string,
  */
 route: Decision | null, created_at: number, };
 
-export type SearchHit = { conversation_id: number, conversation_title: string, message_id: number, role: string, 
-/**
- * The matching passage with hits between `[` and `]`.
- */
-snippet: string, created_at: number, };
-
 export type MemoryStatus = "proposed" | "kept";
 
 export type Memory = { id: number, text: string, status: MemoryStatus, 
@@ -125,12 +119,12 @@ export type SamplingOverrides = { temperature?: number, max_tokens?: number, sys
 
 export type AskSource = { n: number, 
 /**
- * "message", "chunk" or "memory".
+ * "message", "chunk", "memory" or "mail".
  */
-kind: "message" | "chunk" | "memory", 
+kind: "message" | "chunk" | "memory" | "mail", 
 /**
- * The conversation (a message's, or the one a memory came from: 0 when none) or the
- * document it opens.
+ * The conversation (a message's, or the one a memory came from: 0 when none), the
+ * document or the mail message it opens.
  */
 parent_id: number, title: string, page: number | null, 
 /**
@@ -169,6 +163,28 @@ by_meaning: boolean,
  * Set when the question was about a whole document, which was read instead.
  */
 whole: WholeRead | null, } | { "type": "stopped" } | { "type": "failed", message: string, };
+
+export type SearchKind = "chat" | "doc" | "mail" | "memory";
+
+export type FoundHit = { kind: "message" | "chunk" | "memory" | "mail", 
+/**
+ * What it opens: the conversation, the document, the mail message (for a memory, the
+ * conversation it came from, 0 when none).
+ */
+parent_id: number, 
+/**
+ * Where it is, next to its kind: "fhs-3.0.pdf · p. 38", the conversation's title,
+ * the mail's subject, "Memory".
+ */
+place: string, 
+/**
+ * The matched words in `[brackets]`, or the passage's start for a match by meaning.
+ */
+snippet: string, 
+/**
+ * Found by its words, by its meaning, or both.
+ */
+by_words: boolean, by_meaning: boolean, };
 
 export type AppSettings = { 
 /**

@@ -229,7 +229,10 @@ pub struct WholeAnswer {
     pub answer: String,
 }
 
-/// The document whose parts match the question best, if any does.
+/// The document whose parts match the question best, if one is close: by the same rule
+/// as `ask` (every word of the question in it, or a cosine over `ask::DEFAULT_MIN_COSINE`).
+/// A question about something no document covers ("how many players does a basketball
+/// team have?") then gets "not found" instead of a reading of the nearest document.
 pub async fn document_for(store: &Store, embedder: Option<&Embedder>, question: &str) -> Result<Option<i64>> {
     let hits = search::search(
         store,
@@ -241,7 +244,10 @@ pub async fn document_for(store: &Store, embedder: Option<&Embedder>, question: 
         },
     )
     .await?;
-    Ok(hits.first().map(|h| h.parent_id))
+    Ok(hits
+        .first()
+        .filter(|h| h.word_rank.is_some() || h.cosine.is_some_and(|c| c >= crate::ask::DEFAULT_MIN_COSINE))
+        .map(|h| h.parent_id))
 }
 
 /// The answer as a chat message: the answer, then which document was read and the items

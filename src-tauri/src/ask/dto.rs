@@ -9,11 +9,11 @@ use ts_rs::TS;
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AskSource {
     pub n: usize,
-    /// "message", "chunk" or "memory".
-    #[ts(type = r#""message" | "chunk" | "memory""#)]
+    /// "message", "chunk", "memory" or "mail".
+    #[ts(type = r#""message" | "chunk" | "memory" | "mail""#)]
     pub kind: SourceKind,
-    /// The conversation (a message's, or the one a memory came from: 0 when none) or the
-    /// document it opens.
+    /// The conversation (a message's, or the one a memory came from: 0 when none), the
+    /// document or the mail message it opens.
     pub parent_id: i64,
     pub title: String,
     pub page: Option<i64>,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use bantam_core::store::{Conversation, SearchHit, StoredMessage};
+use bantam_core::store::{Conversation, StoredMessage};
 use tauri::State;
 
 use crate::error::AppResult;
@@ -21,14 +21,6 @@ pub async fn conversation_messages(
 ) -> AppResult<Vec<StoredMessage>> {
     service.store.conversation(conversation_id).await?;
     Ok(service.store.messages(conversation_id).await?)
-}
-
-#[tauri::command]
-pub async fn conversations_search(service: State<'_, Arc<Service>>, query: String) -> AppResult<Vec<SearchHit>> {
-    if query.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(service.store.search_messages(&query, 50).await?)
 }
 
 #[tauri::command]
