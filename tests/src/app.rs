@@ -461,10 +461,17 @@ impl App {
         }
     }
 
+    /// Saves a screenshot (for the docs; only when asked for). WebKit's WebDriver has been
+    /// seen never to answer one (right after a click that re-ran a search): after 30 s the
+    /// picture is given up, with a note, rather than the test.
     pub async fn screenshot(&self, path: &Path) {
-        if let Ok(png) = self.client.screenshot().await {
-            let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")));
-            let _ = std::fs::write(path, png);
+        match tokio::time::timeout(Duration::from_secs(30), self.client.screenshot()).await {
+            Ok(Ok(png)) => {
+                let _ = std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")));
+                let _ = std::fs::write(path, png);
+            }
+            Ok(Err(e)) => eprintln!("no screenshot {}: {e}", path.display()),
+            Err(_) => eprintln!("no screenshot {}: WebDriver did not answer in 30 s", path.display()),
         }
     }
 
