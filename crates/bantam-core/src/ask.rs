@@ -131,9 +131,7 @@ pub async fn ask(
 ) -> Result<Answer> {
     let sources = retrieve(store, engine, embedder, question, options).await?;
     // With vectors, a match by words has every word of the question (search's rule).
-    let close = sources
-        .iter()
-        .any(|s| s.hit.word_rank.is_some() || s.hit.cosine.is_some_and(|c| c >= options.min_cosine));
+    let close = sources.iter().any(|s| s.hit.is_close(options.min_cosine));
     if !close {
         return Ok(Answer {
             outcome: Outcome::NothingClose,

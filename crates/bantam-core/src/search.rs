@@ -77,6 +77,16 @@ pub struct Hit {
     pub window: Option<i64>,
 }
 
+impl Hit {
+    /// Whether it is close enough to count as an answer's source: found by its words
+    /// (with vectors, that means every word of the query) or by a cosine of at least
+    /// `min_cosine`. `ask`, the whole-document path and the app's search box use this one
+    /// rule.
+    pub fn is_close(&self, min_cosine: f32) -> bool {
+        self.word_rank.is_some() || self.cosine.is_some_and(|c| c >= min_cosine)
+    }
+}
+
 /// The embedding model's file name (models/fetch-embedding-model.sh writes it).
 pub const DEFAULT_EMBED_MODEL: &str = "all-MiniLM-L6-v2.F16.gguf";
 

@@ -246,7 +246,7 @@ pub async fn document_for(store: &Store, embedder: Option<&Embedder>, question: 
     .await?;
     Ok(hits
         .first()
-        .filter(|h| h.word_rank.is_some() || h.cosine.is_some_and(|c| c >= crate::ask::DEFAULT_MIN_COSINE))
+        .filter(|h| h.is_close(crate::ask::DEFAULT_MIN_COSINE))
         .map(|h| h.parent_id))
 }
 

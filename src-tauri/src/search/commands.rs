@@ -38,7 +38,7 @@ pub async fn search_everything(
     // newsletter for "budget review"): the floor `ask` uses for "nothing close".
     Ok(hits
         .iter()
-        .filter(|h| h.word_rank.is_some() || h.cosine.is_some_and(|c| c >= ask::DEFAULT_MIN_COSINE))
+        .filter(|h| h.is_close(ask::DEFAULT_MIN_COSINE))
         .map(FoundHit::from)
         .collect())
 }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use text_splitter::{ChunkConfig, ChunkSizer, MarkdownSplitter, TextSplitter};
 
-use super::{Extracted, Format};
+use super::Extracted;
 
 /// Counts tokens the way the model will see them.
 pub trait TokenCounter: Send + Sync {
@@ -106,10 +106,7 @@ impl Chunker {
             .with_overlap(self.overlap_tokens.min(max / 2))
             .unwrap_or_else(|_| ChunkConfig::new(max))
             .with_sizer(sizer);
-        let structured = matches!(
-            doc.format,
-            Format::Markdown | Format::Html | Format::Docx | Format::Email
-        );
+        let structured = doc.format.is_marked_up();
         let pieces: Vec<(usize, &str)> = if structured {
             MarkdownSplitter::new(config).chunk_indices(&doc.text).collect()
         } else {
@@ -171,6 +168,7 @@ fn heading_path(headings: &[(usize, usize, String)], at: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::Format;
     use crate::ingest::Hints;
 
     /// A word counter stands in for the tokenizer here; the real one is tested with the model.

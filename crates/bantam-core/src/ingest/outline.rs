@@ -38,7 +38,7 @@ const MAX_TITLE_CHARS: usize = 80;
 /// The document's top-level sections, in order; empty when it has fewer than two (one
 /// heading is a title, not an outline). With `numbered`, only numbered sections.
 pub fn sections(text: &str, format: Format, numbered: bool) -> Vec<Section> {
-    let marked = matches!(format, Format::Markdown | Format::Html | Format::Docx | Format::Email);
+    let marked = format.is_marked_up();
     let headings = if marked {
         top_level(chunk::headings(text))
     } else {

@@ -27,6 +27,12 @@ impl Format {
         }
     }
 
+    /// Whether its extracted text has Markdown structure (`#` headings): the formats
+    /// with markup of their own. Plain text and PDFs have none.
+    pub fn is_marked_up(self) -> bool {
+        matches!(self, Format::Markdown | Format::Html | Format::Docx | Format::Email)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Pdf => "pdf",
