@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::embed::{cosine, Embedder};
-use crate::error::Result;
-use crate::store::{HitSource, SourceKind, Store, StoredVector};
+use crate::error::{Error, Result};
+use crate::store::{HitSource, SourceKind, Store, StoredVector, VectorMatrix};
 
 /// RRF's constant: how much the first ranks outweigh the rest (60 in the paper).
 const RRF_K: f64 = 60.0;
@@ -160,28 +160,57 @@ pub struct Nearest {
 }
 
 /// The sources whose best window is closest to `query` (a unit vector from `model_id`),
-/// best first, at most `CANDIDATES`: exact, every stored window of these kinds.
+/// best first, at most `CANDIDATES`: exact, every stored window of these kinds, scanned
+/// in memory off the async threads.
 pub async fn nearest(store: &Store, model_id: &str, query: &[f32], options: &SearchOptions) -> Result<Vec<Nearest>> {
-    let mut best: HashMap<Key, (f32, i64)> = HashMap::new();
-    for v in store.vectors(model_id, &options.kinds).await? {
-        let score = cosine(query, &v.vector);
-        let entry = best.entry((v.kind, v.source_id, v.part)).or_insert((f32::MIN, 0));
-        if score > entry.0 {
-            *entry = (score, v.window);
+    let matrix = store.vector_matrix(model_id).await?;
+    let kinds = options.kinds.clone();
+    let query = query.to_vec();
+    tokio::task::spawn_blocking(move || closest_sources(&matrix, &kinds, &query, CANDIDATES))
+        .await
+        .map_err(Error::panicked("searching by meaning"))
+}
+
+/// The `n` sources of `kinds` whose best window is closest to `query`, best first (ties:
+/// the lower source, then part).
+fn closest_sources(matrix: &VectorMatrix, kinds: &[SourceKind], query: &[f32], n: usize) -> Vec<Nearest> {
+    let mut best: Vec<Nearest> = Vec::new();
+    if matrix.dimensions() != query.len() {
+        return best;
+    }
+    // A source's windows are neighbouring rows: its best is kept as they go by.
+    for (i, row) in matrix.rows().iter().enumerate() {
+        if !kinds.contains(&row.kind) {
+            continue;
+        }
+        let key = (row.kind, row.source_id, row.part);
+        let c = cosine(query, matrix.vector(i));
+        match best.last_mut() {
+            Some(b) if b.key == key => {
+                if c > b.cosine {
+                    b.cosine = c;
+                    b.window = row.window;
+                }
+            }
+            _ => best.push(Nearest {
+                key,
+                window: row.window,
+                cosine: c,
+            }),
         }
     }
-    let mut scored: Vec<Nearest> = best
-        .into_iter()
-        .map(|(key, (cosine, window))| Nearest { key, window, cosine })
-        .collect();
-    scored.sort_by(|a, b| {
+    let order = |a: &Nearest, b: &Nearest| {
         b.cosine
             .total_cmp(&a.cosine)
             .then(a.key.1.cmp(&b.key.1))
             .then(a.key.2.cmp(&b.key.2))
-    });
-    scored.truncate(CANDIDATES);
-    Ok(scored)
+    };
+    if best.len() > n {
+        best.select_nth_unstable_by(n, order);
+        best.truncate(n);
+    }
+    best.sort_by(order);
+    best
 }
 
 /// Searches; `embedder` adds matches by meaning (index first: only what has a vector is

@@ -138,12 +138,26 @@ async fn deleting_the_source_leaves_no_vector_and_no_word_behind() {
     let model = embedder.info().model_id.clone();
     let all = [SourceKind::Message, SourceKind::Chunk];
     assert_eq!(store.vectors(&model, &all).await.unwrap().len(), 5);
+    let options = SearchOptions::default();
+    let found = search::search(&store, Some(&embedder), "pets in the flat", &options)
+        .await
+        .unwrap();
+    assert!(
+        found.iter().any(|h| h.source_id == doc && h.meaning_rank.is_some()),
+        "{found:#?}"
+    );
 
-    store.delete_document(doc).await.unwrap();
-    store.delete_conversation(chat).await.unwrap();
+    // Deleted through another handle on the file (the CLI beside the app): the vectors
+    // this one keeps in memory since its last search must not outlive the rows.
+    let other = Store::open(&dir.path().join("bantam.db")).await.unwrap();
+    other.delete_document(doc).await.unwrap();
+    other.delete_conversation(chat).await.unwrap();
     assert!(store.vectors(&model, &all).await.unwrap().is_empty());
+    let query = embedder.embed_one("pets in the flat").await.unwrap();
+    let nearest = search::nearest(&store, &model, &query, &options).await.unwrap();
+    assert!(nearest.is_empty(), "{nearest:#?}");
     assert!(store.search_chunks("dogs", 10).await.unwrap().is_empty());
-    let found = search::search(&store, Some(&embedder), "pets in the flat", &SearchOptions::default())
+    let found = search::search(&store, Some(&embedder), "pets in the flat", &options)
         .await
         .unwrap();
     assert!(found.is_empty(), "{found:#?}");

@@ -113,7 +113,17 @@ impl Embedder {
 
 /// Cosine similarity of two unit vectors (their dot product).
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    // Eight running sums the compiler keeps in SIMD registers; one sum in order it cannot
+    // vectorise (float addition is not associative), and search scans every stored window.
+    let (xs, ys) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = xs.remainder().iter().zip(ys.remainder()).map(|(x, y)| x * y).sum();
+    let mut lanes = [0f32; 8];
+    for (x, y) in xs.zip(ys) {
+        for ((l, a), b) in lanes.iter_mut().zip(x).zip(y) {
+            *l += a * b;
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 fn run(config: EmbedConfig, mut rx: mpsc::UnboundedReceiver<Job>, ready: oneshot::Sender<Result<EmbedInfo>>) {

@@ -10,6 +10,7 @@ mod memories;
 mod models;
 mod search;
 pub mod settings;
+mod vectors;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -27,6 +28,7 @@ pub use mail::{Correction, InboxRow, StoredTriage};
 pub use memories::{Memory, MemoryStatus};
 pub use models::ImportedModel;
 pub use search::{query_terms, ChunkMatch, HitSource, SourceKind, StoredVector, Unembedded};
+pub use vectors::{VectorMatrix, VectorRow};
 
 use crate::error::{Error, Result};
 
@@ -36,6 +38,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    vectors_cache: vectors::VectorCache,
 }
 
 impl Store {
@@ -74,7 +77,10 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            vectors_cache: vectors::VectorCache::default(),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
