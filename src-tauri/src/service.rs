@@ -43,9 +43,18 @@ pub struct Service {
     downloads: std::sync::OnceLock<bantam_fetch::DownloadQueue>,
     /// The tiers, built once per settings change (the workhorse stays loaded until idle).
     tiers: bantam_core::tiers::TierCache,
-    /// The embedding model for search and ask, loaded on first use (`None`: there is
-    /// none on this machine, and they go by words only).
-    embedder: tokio::sync::OnceCell<Option<bantam_core::embed::Embedder>>,
+    /// The embedding model for search and ask and its background indexer, started on
+    /// first use (`None`: there is no embedding model on this machine, and they go by
+    /// words only).
+    indexing: tokio::sync::OnceCell<Option<Indexing>>,
+    /// Itself, for the background indexer to find the engine of the moment.
+    me: std::sync::Weak<Service>,
+}
+
+/// The indexer and its background task, which lives as long as the service.
+struct Indexing {
+    indexer: bantam_core::indexer::Indexer,
+    _background: bantam_core::indexer::Background,
 }
 
 /// Slots: a chat and the popup at once. Each slot reserves a full context of KV cache
@@ -60,7 +69,7 @@ impl Service {
         let data = DataDir::resolve(data_dir.as_deref())?;
         data.ensure()?;
         let store = Store::open(&data.database()).await?;
-        Ok(Arc::new(Self {
+        Ok(Arc::new_cyclic(|me| Self {
             data,
             store,
             slot: RwLock::new(EngineSlot {
@@ -74,7 +83,8 @@ impl Service {
             model_override: std::sync::Mutex::new(model_override),
             downloads: std::sync::OnceLock::new(),
             tiers: bantam_core::tiers::TierCache::new(Arc::new(bantam_fetch::remote::KeyringConnector)),
-            embedder: tokio::sync::OnceCell::new(),
+            indexing: tokio::sync::OnceCell::new(),
+            me: me.clone(),
         }))
     }
 
@@ -189,17 +199,29 @@ impl Service {
         ModelLibrary::new(self.store.clone(), self.data.models_dir())
     }
 
-    /// The embedding model: `BANTAM_EMBED_MODEL` given at start-up, else the one on this
-    /// machine ([`bantam_core::search::find_embed_model`]); loaded once. One that fails
-    /// to load is logged and search goes by words.
-    pub async fn embedder(&self) -> Option<bantam_core::embed::Embedder> {
-        self.embedder
+    /// The indexer over the embedding model: `BANTAM_EMBED_MODEL` given at start-up, else
+    /// the one on this machine ([`bantam_core::search::find_embed_model`]); started once,
+    /// with indexing in the background that waits for the chat engine to be idle before
+    /// each small batch. A model that fails to load is logged and search goes by words.
+    pub async fn indexer(&self) -> Option<bantam_core::indexer::Indexer> {
+        self.indexing
             .get_or_init(|| async {
                 let path = std::env::var_os("BANTAM_EMBED_MODEL")
                     .map(PathBuf::from)
                     .or_else(|| bantam_core::search::find_embed_model(&self.data.models_dir()))?;
                 match bantam_core::embed::Embedder::start(bantam_core::embed::EmbedConfig::new(&path)).await {
-                    Ok(e) => Some(e),
+                    Ok(embedder) => {
+                        let indexer = bantam_core::indexer::Indexer::new(self.store.clone(), embedder);
+                        let me = self.me.clone();
+                        let background = indexer.start(move || {
+                            let me = me.clone();
+                            async move { me.upgrade()?.engine().await.ok() }
+                        });
+                        Some(Indexing {
+                            indexer,
+                            _background: background,
+                        })
+                    }
                     Err(e) => {
                         tracing::warn!("embedding model {} did not load: {e}", path.display());
                         None
@@ -207,7 +229,28 @@ impl Service {
                 }
             })
             .await
-            .clone()
+            .as_ref()
+            .map(|i| i.indexer.clone())
+    }
+
+    /// The embedding model, if there is one (see [`Service::indexer`]).
+    pub async fn embedder(&self) -> Option<bantam_core::embed::Embedder> {
+        self.indexer().await.map(|i| i.embedder().clone())
+    }
+
+    /// For a chat about to start: the background indexer's call under way ends first and
+    /// no new one starts until the guard is dropped (drop it once the request is in).
+    pub async fn indexing_aside(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let indexing = self.indexing.get()?.as_ref()?;
+        Some(indexing.indexer.step_aside().await)
+    }
+
+    /// Something new was stored (a chat turn, a document, mail, a fact): the background
+    /// indexer gives it vectors once the engine is idle.
+    pub async fn stored_something(&self) {
+        if let Some(indexer) = self.indexer().await {
+            indexer.poke();
+        }
     }
 
     pub fn running(&self) -> &Running {

@@ -270,6 +270,15 @@ fn search_and_ask_find_a_documents_page_by_meaning_and_words() {
         .expect("runs");
     assert_eq!(none.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&none.stderr).contains("nothing found"));
+    // Nothing close: the nearest pages of a standard about file systems are not listed
+    // for a question about sport.
+    let far = bantam(data.path())
+        .args(["search", "--kind", "doc", "--embed-model"])
+        .arg(bantam_testkit::embed_model())
+        .arg("how many players does a basketball team have")
+        .output()
+        .expect("runs");
+    assert_eq!(far.status.code(), Some(4), "{}", String::from_utf8_lossy(&far.stdout));
 
     // Ask: the pages found are the numbered sources the model answers from, and what it
     // cites is among them (whether the smoke model answers right is the evaluation's

@@ -12,6 +12,7 @@ mod embed;
 mod engine;
 pub mod eval;
 mod fit;
+mod index_chat;
 mod measure;
 pub mod progress;
 mod router;
@@ -70,6 +71,9 @@ pub enum BenchCommand {
     Embed(embed::EmbedArgs),
     /// Search by meaning as the index grows: p50/p95 at 1k, 10k and 100k stored vectors
     Search(search::SearchArgs),
+    /// A chat's time to first token while a mailbox is indexed for search: idle, beside
+    /// the background indexer, beside indexing at full speed
+    IndexWhileChatting(index_chat::IndexChatArgs),
     /// What one routing decision costs: the small model's judgement, p50/p95 over the
     /// router evaluation's questions
     Router(router::RouterArgs),
@@ -130,6 +134,7 @@ pub async fn run(cmd: BenchCommand, setup: Option<Setup>) -> Result<u8> {
         BenchCommand::Download(args) => download::run(&args).await,
         BenchCommand::Embed(args) => embed::run(&args).await,
         BenchCommand::Search(args) => search::run(&args).await,
+        BenchCommand::IndexWhileChatting(args) => index_chat::run(&need()?, &args).await,
         BenchCommand::Engine(args) => engine::run(&need()?, args).await,
         BenchCommand::Api(args) => api::run(&need()?, &args).await,
         BenchCommand::Router(args) => router::run(&need()?, &args).await,

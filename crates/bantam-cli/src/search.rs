@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use bantam_core::ask;
 use bantam_core::embed::{EmbedConfig, Embedder};
 use bantam_core::search::{self, SearchOptions};
 use bantam_core::store::SourceKind;
@@ -62,7 +63,10 @@ pub async fn run(global: &Global, args: SearchArgs) -> Result<u8> {
         kinds,
         limit: args.limit,
     };
-    let hits = search::search(&ctx.store, embedder.as_ref(), &query, &options).await?;
+    let mut hits = search::search(&ctx.store, embedder.as_ref(), &query, &options).await?;
+    // A hit by meaning alone is listed only when close, as in the app: the nearest of
+    // unrelated passages is still the nearest, and a list ending in them reads as noise.
+    hits.retain(|h| h.is_close(ask::DEFAULT_MIN_COSINE));
     if args.json {
         println!("{}", serde_json::to_string(&hits)?);
     } else if hits.is_empty() {

@@ -42,6 +42,9 @@ pub struct AskOptions {
     /// Below this cosine, a passage found by meaning alone is not close: when no passage
     /// is, the answer is "not found" without asking the model.
     pub min_cosine: f32,
+    /// Order the candidates by the model's judgement of each (`rerank`) before the best
+    /// are given to it.
+    pub rerank: bool,
 }
 
 impl Default for AskOptions {
@@ -56,6 +59,7 @@ impl Default for AskOptions {
             sources: 5,
             max_tokens: 384,
             min_cosine: DEFAULT_MIN_COSINE,
+            rerank: false,
         }
     }
 }
@@ -245,11 +249,7 @@ fn schema(sources: usize) -> serde_json::Value {
 }
 
 /// The best passages for `question`, numbered from 1, as many as fit the context next to
-/// the answer. Search's candidates (a few more than given) are put in the order of their
-/// best window's cosine to the question, closest first (a window found by words alone is
-/// embedded for it): the model reads the first sources best, and a chunk that has every
-/// word of the question may still be about something else. Whole passages are not
-/// compared: they differ in length, and a long one's vector is blurred.
+/// the answer, from a few more candidates than are given (`candidates`).
 async fn retrieve(
     store: &Store,
     engine: &Engine,
@@ -257,16 +257,48 @@ async fn retrieve(
     question: &str,
     options: &AskOptions,
 ) -> Result<Vec<Source>> {
-    let hits = search::search(
-        store,
-        embedder,
-        question,
-        &SearchOptions {
-            kinds: options.kinds.clone(),
-            limit: options.sources + options.sources / 2 + 1,
-        },
-    )
-    .await?;
+    let n = options.sources + options.sources / 2 + 1;
+    let judge = options.rerank.then_some(engine);
+    let candidates = candidates(store, embedder, judge, question, &options.kinds, n).await?;
+    let tokenizer = engine.tokenizer();
+    let mut budget = (engine.info().context_size as usize)
+        .saturating_sub(options.max_tokens + FRAME_TOKENS + tokenizer.count(question));
+    let mut sources = Vec::new();
+    for (hit, passage) in candidates.into_iter().take(options.sources) {
+        let cost = tokenizer.count(&passage) + 16;
+        if cost > budget {
+            break;
+        }
+        budget -= cost;
+        sources.push(Source {
+            n: sources.len() + 1,
+            hit,
+            passage,
+        });
+    }
+    Ok(sources)
+}
+
+/// Search's top `n` for `question`, each with its passage, in the order the model should
+/// read them. With `judge`, the model's own judgement of each passage (`rerank`) orders
+/// them. Otherwise their best window's cosine to the question does, closest first (a
+/// window found by words alone is embedded for it): the model reads the first sources
+/// best, and a chunk that has every word of the question may still be about something
+/// else. Whole passages are not compared by cosine: they differ in length, and a long
+/// one's vector is blurred.
+pub async fn candidates(
+    store: &Store,
+    embedder: Option<&Embedder>,
+    judge: Option<&Engine>,
+    question: &str,
+    kinds: &[SourceKind],
+    n: usize,
+) -> Result<Vec<(Hit, String)>> {
+    let options = SearchOptions {
+        kinds: kinds.to_vec(),
+        limit: n,
+    };
+    let hits = search::search(store, embedder, question, &options).await?;
     let terms = crate::store::query_terms(question);
     let mut candidates: Vec<(Hit, String, f32)> = Vec::new();
     // Found by words alone: the cosine of its wordiest window, embedded now.
@@ -297,23 +329,15 @@ async fn retrieve(
         // Stable: equal scores keep search's order.
         candidates.sort_by(|a, b| b.2.total_cmp(&a.2));
     }
-    let tokenizer = engine.tokenizer();
-    let mut budget = (engine.info().context_size as usize)
-        .saturating_sub(options.max_tokens + FRAME_TOKENS + tokenizer.count(question));
-    let mut sources = Vec::new();
-    for (hit, passage, _) in candidates.into_iter().take(options.sources) {
-        let cost = tokenizer.count(&passage) + 16;
-        if cost > budget {
-            break;
+    if let Some(engine) = judge {
+        let passages: Vec<String> = candidates.iter().map(|c| c.1.clone()).collect();
+        let scores = crate::rerank::relevance(engine, question, &passages).await?;
+        for (c, score) in candidates.iter_mut().zip(scores) {
+            c.2 = score;
         }
-        budget -= cost;
-        sources.push(Source {
-            n: sources.len() + 1,
-            hit,
-            passage,
-        });
+        candidates.sort_by(|a, b| b.2.total_cmp(&a.2));
     }
-    Ok(sources)
+    Ok(candidates.into_iter().map(|(hit, passage, _)| (hit, passage)).collect())
 }
 
 /// The words around a text's best windows: the one the vectors chose and, for a match by

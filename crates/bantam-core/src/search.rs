@@ -108,36 +108,61 @@ pub fn find_embed_model(models_dir: &std::path::Path) -> Option<std::path::PathB
 /// from another model), `INDEX_BATCH` at a time; `progress(done, total)` after each batch.
 /// Resumable by construction: what is done is stored, and the next run picks up the rest.
 pub async fn index(store: &Store, embedder: &Embedder, mut progress: impl FnMut(usize, usize)) -> Result<usize> {
-    let model_id = embedder.info().model_id.clone();
-    let total = usize::try_from(store.unembedded_count(&model_id).await?).unwrap_or(0);
+    let total = usize::try_from(store.unembedded_count(&embedder.info().model_id).await?).unwrap_or(0);
     let mut done = 0;
     while done < total {
-        let todo = store.unembedded(&model_id, INDEX_BATCH as i64).await?;
-        if todo.is_empty() {
+        let n = index_some(store, embedder, INDEX_BATCH, usize::MAX, || async {}).await?;
+        if n == 0 {
             break;
         }
-        let windows: Vec<Vec<String>> = todo.iter().map(|t| windows(&t.text)).collect();
-        let mut vectors = embedder
-            .embed(windows.iter().flatten().cloned().collect())
-            .await?
-            .into_iter();
-        let mut rows: Vec<StoredVector> = Vec::new();
-        for (t, w) in todo.iter().zip(&windows) {
-            for (window, e) in (0..w.len()).zip(vectors.by_ref()) {
-                rows.push(StoredVector {
-                    kind: t.kind,
-                    source_id: t.source_id,
-                    part: t.part,
-                    window: window as i64,
-                    vector: e.vector,
-                });
-            }
-        }
-        store.put_vectors(&model_id, &rows).await?;
-        done += todo.len();
+        done += n;
         progress(done.min(total), total);
     }
     Ok(done)
+}
+
+/// Embeds up to `sources` of what has no vector yet, stored in one transaction; how many
+/// it did (0: nothing was left). Their windows go to the model `per_call` at a time, each
+/// call once `turn()` gives what is held during it: a long mail is a hundred windows,
+/// seconds of work, and background indexing must be able to step aside between them.
+pub async fn index_some<T, F, G>(
+    store: &Store,
+    embedder: &Embedder,
+    sources: usize,
+    per_call: usize,
+    mut turn: T,
+) -> Result<usize>
+where
+    T: FnMut() -> F,
+    F: std::future::Future<Output = G>,
+{
+    let model_id = &embedder.info().model_id;
+    let todo = store.unembedded(model_id, sources as i64).await?;
+    if todo.is_empty() {
+        return Ok(0);
+    }
+    let windows: Vec<Vec<String>> = todo.iter().map(|t| windows(&t.text)).collect();
+    let texts: Vec<String> = windows.iter().flatten().cloned().collect();
+    let mut vectors = Vec::with_capacity(texts.len());
+    for call in texts.chunks(per_call.max(1)) {
+        let _held = turn().await;
+        vectors.extend(embedder.embed(call.to_vec()).await?);
+    }
+    let mut vectors = vectors.into_iter();
+    let mut rows: Vec<StoredVector> = Vec::new();
+    for (t, w) in todo.iter().zip(&windows) {
+        for (window, e) in (0..w.len()).zip(vectors.by_ref()) {
+            rows.push(StoredVector {
+                kind: t.kind,
+                source_id: t.source_id,
+                part: t.part,
+                window: window as i64,
+                vector: e.vector,
+            });
+        }
+    }
+    store.put_vectors(model_id, &rows).await?;
+    Ok(todo.len())
 }
 
 type Key = (SourceKind, i64, i64);

@@ -9,6 +9,8 @@ use bantam_core::search::{self, SearchOptions};
 use bantam_core::store::{MessageStats, NewDocument, SourceKind};
 use bantam_core::Store;
 
+mod common;
+
 async fn embedder() -> Embedder {
     let mut config = EmbedConfig::new(bantam_testkit::embed_model());
     config.threads = Some(bantam_testkit::test_threads());
@@ -239,4 +241,86 @@ async fn vectors_from_another_model_are_made_again() {
     assert_eq!(store.unembedded_count("another-model:1").await.unwrap(), 5);
     let rows = store.unembedded("another-model:1", 100).await.unwrap();
     assert_eq!(rows.len(), 5);
+}
+
+/// Reranking reads the model's own probability of "yes" at the first token of its reply:
+/// every passage gets a share between 0 and 1 from real logits (0.5 is what it falls back
+/// to when neither word is among the likeliest tokens), passages in, scores out in order.
+#[tokio::test]
+async fn the_model_judges_each_passage_from_its_logits() {
+    let engine = common::engine().await;
+    let passages: Vec<String> = LEASE.iter().map(|p| p.to_string()).collect();
+    let scores = bantam_core::rerank::relevance(&engine, "How much is the monthly rent?", &passages)
+        .await
+        .unwrap();
+    assert_eq!(scores.len(), passages.len());
+    assert!(scores.iter().all(|s| (0.0..=1.0).contains(s)), "{scores:?}");
+    assert!(
+        scores.iter().all(|s| (s - 0.5).abs() > 1e-6),
+        "no yes/no among the likeliest: {scores:?}"
+    );
+    assert!(bantam_core::rerank::relevance(&engine, "rent?", &[])
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// The background indexer stays out of a chat's way: while the engine answers, nothing is
+/// embedded; once it is idle, everything stored is, without being asked again.
+#[tokio::test]
+async fn background_indexing_waits_while_the_engine_answers() {
+    use bantam_core::engine::{ChatMessage, Event, Request, Sampling};
+    use bantam_core::indexer::Indexer;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _, _) = filled(dir.path()).await;
+    let embedder = embedder().await;
+    let model = embedder.info().model_id.clone();
+    let engine = common::engine().await;
+    // A long answer under way before indexing starts.
+    let request =
+        Request::chat(vec![ChatMessage::user("Write a long story about a lighthouse.")]).with_sampling(Sampling {
+            ignore_eos: true,
+            ..Sampling::greedy(400)
+        });
+    let mut answer = engine.submit(request).unwrap();
+    loop {
+        match answer.next().await {
+            Some(Event::Token(_)) => break,
+            Some(Event::Failed(e)) => panic!("{e}"),
+            None => panic!("the answer ended before its first token"),
+            Some(_) => {}
+        }
+    }
+
+    let indexer = Indexer::new(store.clone(), embedder.clone());
+    let chat = engine.clone();
+    let _background = indexer.start(move || {
+        let e = chat.clone();
+        async move { Some(e) }
+    });
+    // Indexing these five texts takes a fraction of the answer's 400 tokens: had it not
+    // waited, it would be done first.
+    tokio::select! {
+        _ = indexer.caught_up() => panic!("indexed while the engine was answering"),
+        done = answer.collect() => { done.unwrap(); }
+    }
+    assert_eq!(store.unembedded_count(&model).await.unwrap(), 5);
+    indexer.caught_up().await;
+    assert_eq!(store.unembedded_count(&model).await.unwrap(), 0);
+
+    // Something new, a poke, and it is found by meaning.
+    let garden = store.create_conversation("Garden", None, None).await.unwrap();
+    store
+        .add_message(
+            garden.id,
+            Role::User,
+            "The tomatoes need watering twice a day in July.",
+            &MessageStats::default(),
+        )
+        .await
+        .unwrap();
+    indexer.poke();
+    indexer.caught_up().await;
+    assert_eq!(store.unembedded_count(&model).await.unwrap(), 0);
 }

@@ -66,14 +66,15 @@ async fn answer(
     question: &str,
     channel: &Channel<AskEvent>,
 ) -> AppResult<AskEvent> {
-    let embedder = service.embedder().await;
-    if let Some(e) = &embedder {
-        // New messages and documents get their vectors first (nothing to do once indexed).
-        bantam_core::search::index(&service.store, e, |done, total| {
+    let indexer = service.indexer().await;
+    if let Some(i) = &indexer {
+        // What the background has not reached yet gets its vectors first (usually nothing).
+        i.catch_up(|done, total| {
             let _ = channel.send(AskEvent::Indexing { done, total });
         })
         .await?;
     }
+    let embedder = indexer.map(|i| i.embedder().clone());
     if whole_document::is_whole_document(question) {
         if let Some(doc) = whole_document::document_for(&service.store, embedder.as_ref(), question).await? {
             let read = whole_document::answer(&service.store, engine, doc, question, |done, total| {

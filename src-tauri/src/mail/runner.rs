@@ -117,6 +117,7 @@ pub async fn run_once(app: &AppHandle) -> bool {
         s.last_error = error;
     });
     runner.send(TriageEvent::Finished);
+    service.stored_something().await;
     true
 }
 

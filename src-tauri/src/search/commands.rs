@@ -25,10 +25,12 @@ pub async fn search_everything(
     if query.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let embedder = service.embedder().await;
-    if let Some(e) = &embedder {
-        search::index(&service.store, e, |_, _| {}).await?;
+    let indexer = service.indexer().await;
+    if let Some(i) = &indexer {
+        // What the background has not reached yet, now (usually nothing).
+        i.catch_up(|_, _| {}).await?;
     }
+    let embedder = indexer.map(|i| i.embedder().clone());
     let options = SearchOptions {
         kinds: SearchKind::kinds(kind),
         limit: LIMIT,

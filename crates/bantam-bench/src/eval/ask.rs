@@ -68,7 +68,7 @@ pub(super) fn has_words(text: &str, needle: &str) -> bool {
     })
 }
 
-pub async fn run(setup: &Setup, o: &super::OverDocuments, min_cosine: Option<f32>) -> Result<Report> {
+pub async fn run(setup: &Setup, o: &super::OverDocuments, min_cosine: Option<f32>, rerank: bool) -> Result<Report> {
     let (labels, dirs) = o.read(|l: &AskLabel| l.split.as_deref())?;
     let docs: Vec<&str> = labels.iter().filter_map(|l| l.doc.as_deref()).collect();
     let (engine, store, embedder, _scratch) =
@@ -76,6 +76,7 @@ pub async fn run(setup: &Setup, o: &super::OverDocuments, min_cosine: Option<f32
     let options = AskOptions {
         kinds: vec![SourceKind::Chunk],
         min_cosine: min_cosine.unwrap_or(ask::DEFAULT_MIN_COSINE),
+        rerank,
         ..AskOptions::default()
     };
     let mut report = Report::default();

@@ -67,8 +67,14 @@ pub enum EvalCommand {
     },
     /// Search over documents (JSON Lines: id, query, kind lookup|paraphrase, doc, answer —
     /// a phrase of the passage that answers —, split): recall@5 and MRR@10 for words,
-    /// meaning and both fused
-    Search(OverDocuments),
+    /// meaning and both fused (and fused then reranked by the model, with --rerank)
+    Search {
+        #[command(flatten)]
+        docs: OverDocuments,
+        /// Also rerank the fused top 10 by the model's judgement of each passage
+        #[arg(long)]
+        rerank: bool,
+    },
     /// Answers with citations over documents (JSON Lines: id, query, doc — none for a
     /// question nothing answers —, expect — what a right answer says —, split): answered
     /// right, citing the right document, and "not found" where nothing answers
@@ -78,6 +84,9 @@ pub enum EvalCommand {
         /// The cosine below which nothing is close (default: Bantam's)
         #[arg(long)]
         min_cosine: Option<f32>,
+        /// Rerank the candidates by the model's judgement before answering
+        #[arg(long)]
+        rerank: bool,
     },
     /// Questions about a whole document (JSON Lines: id, query, doc, items — what a complete
     /// answer names —, count — for "how many" —, split), answered by reading every part
@@ -166,12 +175,16 @@ fn spread<T: Clone>(items: Vec<T>, limit: Option<usize>) -> Vec<T> {
 
 pub async fn run(setup: &Setup, cmd: EvalCommand) -> Result<u8> {
     match cmd {
-        EvalCommand::Search(docs) => {
-            search::run(setup, &docs).await?;
+        EvalCommand::Search { docs, rerank } => {
+            search::run(setup, &docs, rerank).await?;
             Ok(0)
         }
-        EvalCommand::Ask { docs, min_cosine } => {
-            ask::run(setup, &docs, min_cosine).await?;
+        EvalCommand::Ask {
+            docs,
+            min_cosine,
+            rerank,
+        } => {
+            ask::run(setup, &docs, min_cosine, rerank).await?;
             Ok(0)
         }
         EvalCommand::Whole(docs) => {

@@ -2,12 +2,14 @@
 //! question and a passage that answers it (a phrase of the document, whitespace aside);
 //! a result is right when its chunk contains the phrase, so the labels hold whatever the
 //! chunk size. Reports recall@5 and MRR@10 for words alone (BM25), meaning alone (the
-//! embedding model) and the two fused, per kind of question: lookups share words with
-//! the passage, paraphrases do not.
+//! embedding model), the two fused, and (`--rerank`) the fused top 10 reordered by the
+//! chat model's judgement of each passage (`bantam_core::rerank`), per kind of question:
+//! lookups share words with the passage, paraphrases do not.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
+use bantam_core::ask;
 use bantam_core::embed::{EmbedConfig, Embedder};
 use bantam_core::search::{self, SearchOptions};
 use bantam_core::store::SourceKind;
@@ -43,6 +45,8 @@ pub struct Row {
     pub words: MethodScore,
     pub meaning: MethodScore,
     pub fused: MethodScore,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reranked: Option<MethodScore>,
 }
 
 /// A scratch store with `docs` (file names, looked up in `dirs`) read in by the engine
@@ -85,16 +89,30 @@ pub(super) fn squeeze(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
+/// How a label's question is searched.
+#[derive(Clone, Copy)]
+enum Method<'a> {
+    Words,
+    Meaning(&'a Embedder),
+    Fused(&'a Embedder),
+    Reranked(&'a Embedder, &'a Engine),
+}
+
 /// The rank (1-based) of the first right result in the top 10, if any.
-async fn rank(store: &Store, embedder: Option<&Embedder>, words: bool, label: &SearchLabel) -> Result<Option<usize>> {
+async fn rank(store: &Store, method: Method<'_>, label: &SearchLabel) -> Result<Option<usize>> {
     let options = SearchOptions {
         kinds: vec![SourceKind::Chunk],
         limit: 10,
     };
-    let hits = if words {
-        search::search(store, embedder, &label.query, &options).await?
-    } else {
-        search::search_by_meaning(store, embedder, &label.query, &options).await?
+    let hits = match method {
+        Method::Words => search::search(store, None, &label.query, &options).await?,
+        Method::Meaning(e) => search::search_by_meaning(store, Some(e), &label.query, &options).await?,
+        Method::Fused(e) => search::search(store, Some(e), &label.query, &options).await?,
+        Method::Reranked(e, judge) => ask::candidates(store, Some(e), Some(judge), &label.query, &options.kinds, 10)
+            .await?
+            .into_iter()
+            .map(|(hit, _)| hit)
+            .collect(),
     };
     let answer = squeeze(&label.answer);
     for (i, h) in hits.iter().enumerate() {
@@ -116,32 +134,46 @@ fn score(ranks: &[Option<usize>]) -> MethodScore {
     }
 }
 
-pub async fn run(setup: &Setup, o: &super::OverDocuments) -> Result<Vec<Row>> {
+pub async fn run(setup: &Setup, o: &super::OverDocuments, rerank: bool) -> Result<Vec<Row>> {
     let (labels, dirs) = o.read(|l: &SearchLabel| l.split.as_deref())?;
     let docs: Vec<&str> = labels.iter().map(|l| l.doc.as_str()).collect();
-    let (_engine, store, embedder, _scratch) = indexed_documents(setup, docs, &dirs, &o.embed_model).await?;
+    let (engine, store, embedder, _scratch) = indexed_documents(setup, docs, &dirs, &o.embed_model).await?;
     let mut rows = Vec::new();
+    let mut all_reranked = Vec::new();
     for kind in ["lookup", "paraphrase", "all"] {
         let chosen: Vec<&SearchLabel> = labels.iter().filter(|l| kind == "all" || l.kind == kind).collect();
         if chosen.is_empty() {
             continue;
         }
-        let (mut words, mut meaning, mut fused) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut words, mut meaning, mut fused, mut reranked) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for l in &chosen {
-            words.push(rank(&store, None, true, l).await?);
-            meaning.push(rank(&store, Some(&embedder), false, l).await?);
-            let r = rank(&store, Some(&embedder), true, l).await?;
+            words.push(rank(&store, Method::Words, l).await?);
+            meaning.push(rank(&store, Method::Meaning(&embedder), l).await?);
+            let r = rank(&store, Method::Fused(&embedder), l).await?;
             if kind == "all" && !o.json && r.is_none_or(|r| r > 5) {
                 eprintln!("  missed by fused search: {} {:?}", l.id, l.query);
             }
             fused.push(r);
+            // The lookups' and paraphrases' reranked ranks make "all": asked once each.
+            if rerank && kind != "all" {
+                let r = rank(&store, Method::Reranked(&embedder, &engine), l).await?;
+                if !o.json && r.is_none_or(|r| r > 5) {
+                    eprintln!("  missed after reranking: {} {:?}", l.id, l.query);
+                }
+                reranked.push(r);
+            }
         }
+        if rerank && kind == "all" {
+            reranked = all_reranked.clone();
+        }
+        all_reranked.extend(reranked.iter().copied());
         rows.push(Row {
             kind: kind.to_string(),
             queries: chosen.len(),
             words: score(&words),
             meaning: score(&meaning),
             fused: score(&fused),
+            reranked: rerank.then(|| score(&reranked)),
         });
     }
     if o.json {
@@ -150,18 +182,23 @@ pub async fn run(setup: &Setup, o: &super::OverDocuments) -> Result<Vec<Row>> {
             serde_json::json!({"rows": rows, "embed_model": o.embed_model, "split": o.split})
         );
     } else {
-        println!("questions     n   recall@5: words meaning fused    MRR@10: words meaning fused");
+        println!("questions     n   recall@5: words meaning fused reranked    MRR@10: words meaning fused reranked");
+        let or_dash = |s: &Option<MethodScore>, f: fn(&MethodScore) -> f64| {
+            s.as_ref().map_or("   -".into(), |s| format!("{:.2}", f(s)))
+        };
         for r in &rows {
             println!(
-                "{:<11} {:>3}             {:.2}  {:.2}    {:.2}             {:.2}  {:.2}    {:.2}",
+                "{:<11} {:>3}             {:.2}  {:.2}    {:.2}  {:>7}             {:.2}  {:.2}    {:.2}  {:>7}",
                 r.kind,
                 r.queries,
                 r.words.recall_at_5,
                 r.meaning.recall_at_5,
                 r.fused.recall_at_5,
+                or_dash(&r.reranked, |s| s.recall_at_5),
                 r.words.mrr_at_10,
                 r.meaning.mrr_at_10,
-                r.fused.mrr_at_10
+                r.fused.mrr_at_10,
+                or_dash(&r.reranked, |s| s.mrr_at_10)
             );
         }
     }

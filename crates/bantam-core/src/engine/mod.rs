@@ -136,10 +136,21 @@ pub(crate) enum Command {
     },
 }
 
-#[derive(Default)]
 pub(crate) struct Counters {
     pub active: AtomicUsize,
     pub queued: AtomicUsize,
+    /// True while no request runs or waits: what background work (indexing) waits for.
+    pub idle: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Self {
+            active: AtomicUsize::new(0),
+            queued: AtomicUsize::new(0),
+            idle: tokio::sync::watch::Sender::new(true),
+        }
+    }
 }
 
 struct Inner {
@@ -225,19 +236,36 @@ impl Engine {
         }
     }
 
+    /// Resolves once no request runs or waits (at once when none does), so background
+    /// work that shares the CPU can stay out of a chat's way.
+    pub async fn idle(&self) {
+        let mut idle = self.inner.counters.idle.subscribe();
+        // An error is the engine gone: nothing left to wait for.
+        let _ = idle.wait_for(|idle| *idle).await;
+    }
+
+    /// Whether no request runs or waits now.
+    pub fn is_idle(&self) -> bool {
+        *self.inner.counters.idle.borrow()
+    }
+
     /// Queues a request; its events stream back through the returned [`Generation`].
     pub fn submit(&self, request: Request) -> Result<Generation> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        self.inner
-            .tx
-            .send(Command::Submit {
-                id,
-                request: Box::new(request),
-                events: events_tx,
-                arrived: Instant::now(),
-            })
-            .map_err(|_| Error::EngineStopped)?;
+        // Busy from now, not from when the engine thread reads the request: background
+        // work checking in between would start a batch ahead of it.
+        self.inner.counters.idle.send_replace(false);
+        let sent = self.inner.tx.send(Command::Submit {
+            id,
+            request: Box::new(request),
+            events: events_tx,
+            arrived: Instant::now(),
+        });
+        if sent.is_err() {
+            self.inner.counters.idle.send_replace(true);
+            return Err(Error::EngineStopped);
+        }
         Ok(Generation {
             id,
             events: events_rx,

@@ -427,6 +427,10 @@ impl Worker<'_> {
         let active = self.slots.iter().filter(|s| s.active.is_some()).count();
         self.counters.active.store(active, Ordering::Relaxed);
         self.counters.queued.store(self.pending.len(), Ordering::Relaxed);
+        let idle = active == 0 && self.pending.is_empty();
+        self.counters
+            .idle
+            .send_if_modified(|was| std::mem::replace(was, idle) != idle);
     }
 
     fn handle(&mut self, cmd: Command) {
