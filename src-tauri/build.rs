@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "inbox_list",
     "triage_correct",
     "triage_now",
+    "mail_forget",
     "mail_status",
     "mail_options",
     "mail_options_set",

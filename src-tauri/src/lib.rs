@@ -79,6 +79,7 @@ pub fn run() {
             engine::commands::engine_resume,
             mail::commands::inbox_list,
             mail::commands::triage_correct,
+            mail::commands::mail_forget,
             mail::commands::triage_now,
             mail::commands::mail_status,
             mail::commands::mail_options,

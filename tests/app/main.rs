@@ -754,6 +754,54 @@ async fn an_imap_account_is_added_triaged_into_the_inbox_and_a_label_corrected()
     if let Some(dir) = screenshots() {
         app.screenshot(&dir.join("inbox.png")).await;
     }
+
+    // Forget the webinar here (two clicks): its row goes, a new run does not bring it
+    // back, and search no longer finds it. The mailbox itself is not changed.
+    let webinar_forget = "[...document.querySelectorAll('#inbox-list .mail-item')] \
+                            .find(i => i.textContent.includes('New Webinar'))?.querySelector('.mail-forget')";
+    let before: usize = serde_json::from_value(
+        app.client
+            .execute(
+                "return document.querySelectorAll('#inbox-list .mail-item').length",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    app.client
+        .execute(&format!("{webinar_forget}.click()"), vec![])
+        .await
+        .unwrap();
+    app.until(
+        "the forget button to ask for a second click",
+        &format!("return {webinar_forget}?.textContent === 'Click again to forget'"),
+    )
+    .await;
+    app.client
+        .execute(&format!("{webinar_forget}.click()"), vec![])
+        .await
+        .unwrap();
+    let gone = format!(
+        "const items = [...document.querySelectorAll('#inbox-list .mail-item')]; \
+         return items.length === {} && !items.some(i => i.textContent.includes('New Webinar'))",
+        before - 1
+    );
+    app.until("the webinar to be forgotten", &gone).await;
+    app.click("#triage-now").await;
+    app.until(
+        "a run after forgetting to find nothing new",
+        "return document.getElementById('triage-progress').textContent.includes('nothing new')",
+    )
+    .await;
+    app.until("the webinar to stay forgotten", &gone).await;
+    app.open("#nav-chats", "chat-view").await;
+    app.type_into("#search", "New Webinar").await;
+    app.until(
+        "search to find no webinar",
+        "return document.getElementById('search-results').textContent.includes('Nothing in mail for “New Webinar”')",
+    )
+    .await;
     app.quit().await;
 }
 

@@ -94,6 +94,7 @@ export const api = {
   inbox: (query: string | null) => invoke<InboxView>("inbox_list", { query }),
   correctTriage: (messageId: number, category: string | null, priority: Priority4 | null) =>
     invoke<TriageRecord>("triage_correct", { messageId, category, priority }),
+  forgetMail: (messageId: number) => invoke<void>("mail_forget", { messageId }),
   triageNow: (onEvent: (e: TriageEvent) => void) => invoke<void>("triage_now", { onEvent: channel(onEvent) }),
   mailStatus: () => invoke<MailStatus>("mail_status"),
   mailOptions: () => invoke<MailOptions>("mail_options"),

@@ -46,6 +46,7 @@ function itemEl(item: InboxEntry, categories: string[]): HTMLElement {
     }
   };
   head.append(select);
+  head.append(forgetButton(item));
   row.append(head);
   row.append(el("div", "meta", [item.from ?? "unknown sender", r.route, `decided by ${r.decided_by}`].join(" · ")));
   row.append(el("div", "mail-summary", r.summary));
@@ -69,6 +70,32 @@ function itemEl(item: InboxEntry, categories: string[]): HTMLElement {
     row.append(draft);
   }
   return row;
+}
+
+/// Forgets a message here (two clicks, so one slip forgets nothing); the mailbox is
+/// never changed.
+function forgetButton(item: InboxEntry): HTMLButtonElement {
+  const b = el("button", "ghost danger mail-forget", "Forget");
+  b.type = "button";
+  b.title = "Forget this message in Bantam: its summary, draft and search entries (your mailbox is not changed)";
+  let armed = 0;
+  b.onclick = async () => {
+    if (Date.now() - armed > 5000) {
+      armed = Date.now();
+      b.textContent = "Click again to forget";
+      window.setTimeout(() => (b.textContent = "Forget"), 5000);
+      return;
+    }
+    try {
+      await api.forgetMail(item.message_id);
+      if (view) view.items = view.items.filter((i) => i.message_id !== item.message_id);
+      render();
+      toast("Forgotten here; your mailbox is unchanged");
+    } catch (e) {
+      toast(errorText(e));
+    }
+  };
+  return b;
 }
 
 function render() {

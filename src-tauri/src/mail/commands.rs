@@ -47,6 +47,13 @@ pub async fn triage_correct(
         .await?)
 }
 
+/// Forgets one message on this machine: its triage, draft, words and vectors. The
+/// mailbox on the server is never changed, and the next run fetches only newer mail.
+#[tauri::command]
+pub async fn mail_forget(service: State<'_, Arc<Service>>, message_id: i64) -> AppResult<()> {
+    Ok(service.store.delete_mail(message_id).await?)
+}
+
 /// Fetches and triages new mail of every account, streaming each record. When a
 /// scheduled run is already going, this follows it instead of starting another.
 #[tauri::command]
