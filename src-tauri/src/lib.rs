@@ -135,10 +135,6 @@ pub fn run() {
             });
             let settings = tauri::async_runtime::block_on(service.store.app_settings())?;
             tauri::async_runtime::block_on(service.start_loading())?;
-            // Vectors for what was stored while the app was closed (by the CLI, say), in
-            // the background.
-            let indexing = Arc::clone(&service);
-            tauri::async_runtime::spawn(async move { indexing.stored_something().await });
             // The API (off by default) answers as soon as the model is ready.
             let api = Arc::new(api::server::ApiServer::default());
             tauri::async_runtime::block_on(api.apply(&service, settings.api_enabled, settings.api_port));

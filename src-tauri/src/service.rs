@@ -43,18 +43,9 @@ pub struct Service {
     downloads: std::sync::OnceLock<bantam_fetch::DownloadQueue>,
     /// The tiers, built once per settings change (the workhorse stays loaded until idle).
     tiers: bantam_core::tiers::TierCache,
-    /// The embedding model for search and ask and its background indexer, started on
-    /// first use (`None`: there is no embedding model on this machine, and they go by
-    /// words only).
-    indexing: tokio::sync::OnceCell<Option<Indexing>>,
-    /// Itself, for the background indexer to find the engine of the moment.
-    me: std::sync::Weak<Service>,
-}
-
-/// The indexer and its background task, which lives as long as the service.
-struct Indexing {
-    indexer: bantam_core::indexer::Indexer,
-    _background: bantam_core::indexer::Background,
+    /// The indexer over the embedding model for search and ask, started on first use
+    /// (`None`: there is no embedding model on this machine, and they go by words only).
+    indexing: tokio::sync::OnceCell<Option<bantam_core::indexer::Indexer>>,
 }
 
 /// Slots: a chat and the popup at once. Each slot reserves a full context of KV cache
@@ -69,7 +60,7 @@ impl Service {
         let data = DataDir::resolve(data_dir.as_deref())?;
         data.ensure()?;
         let store = Store::open(&data.database()).await?;
-        Ok(Arc::new_cyclic(|me| Self {
+        Ok(Arc::new(Self {
             data,
             store,
             slot: RwLock::new(EngineSlot {
@@ -84,7 +75,6 @@ impl Service {
             downloads: std::sync::OnceLock::new(),
             tiers: bantam_core::tiers::TierCache::new(Arc::new(bantam_fetch::remote::KeyringConnector)),
             indexing: tokio::sync::OnceCell::new(),
-            me: me.clone(),
         }))
     }
 
@@ -200,9 +190,10 @@ impl Service {
     }
 
     /// The indexer over the embedding model: `BANTAM_EMBED_MODEL` given at start-up, else
-    /// the one on this machine ([`bantam_core::search::find_embed_model`]); started once,
-    /// with indexing in the background that waits for the chat engine to be idle before
-    /// each small batch. A model that fails to load is logged and search goes by words.
+    /// the one on this machine ([`bantam_core::search::find_embed_model`]); started once.
+    /// Search and ask catch it up before they look (docs/search.md: background indexing
+    /// is not on in the app yet). A model that fails to load is logged and search goes by
+    /// words.
     pub async fn indexer(&self) -> Option<bantam_core::indexer::Indexer> {
         self.indexing
             .get_or_init(|| async {
@@ -210,18 +201,7 @@ impl Service {
                     .map(PathBuf::from)
                     .or_else(|| bantam_core::search::find_embed_model(&self.data.models_dir()))?;
                 match bantam_core::embed::Embedder::start(bantam_core::embed::EmbedConfig::new(&path)).await {
-                    Ok(embedder) => {
-                        let indexer = bantam_core::indexer::Indexer::new(self.store.clone(), embedder);
-                        let me = self.me.clone();
-                        let background = indexer.start(move || {
-                            let me = me.clone();
-                            async move { me.upgrade()?.engine().await.ok() }
-                        });
-                        Some(Indexing {
-                            indexer,
-                            _background: background,
-                        })
-                    }
+                    Ok(embedder) => Some(bantam_core::indexer::Indexer::new(self.store.clone(), embedder)),
                     Err(e) => {
                         tracing::warn!("embedding model {} did not load: {e}", path.display());
                         None
@@ -229,28 +209,12 @@ impl Service {
                 }
             })
             .await
-            .as_ref()
-            .map(|i| i.indexer.clone())
+            .clone()
     }
 
     /// The embedding model, if there is one (see [`Service::indexer`]).
     pub async fn embedder(&self) -> Option<bantam_core::embed::Embedder> {
         self.indexer().await.map(|i| i.embedder().clone())
-    }
-
-    /// For a chat about to start: the background indexer's call under way ends first and
-    /// no new one starts until the guard is dropped (drop it once the request is in).
-    pub async fn indexing_aside(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        let indexing = self.indexing.get()?.as_ref()?;
-        Some(indexing.indexer.step_aside().await)
-    }
-
-    /// Something new was stored (a chat turn, a document, mail, a fact): the background
-    /// indexer gives it vectors once the engine is idle.
-    pub async fn stored_something(&self) {
-        if let Some(indexer) = self.indexer().await {
-            indexer.poke();
-        }
     }
 
     pub fn running(&self) -> &Running {

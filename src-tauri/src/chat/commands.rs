@@ -45,10 +45,7 @@ pub async fn chat_send(
     let chat = ChatService::with_router(service.router().await?, service.store.clone());
     let mut options = options(sampling);
     options.tier = tier;
-    // The models never compute at once on the CPU: indexing waits until the turn is in.
-    let aside = service.indexing_aside().await;
     let turn = chat.send(conversation_id, text, &options).await?;
-    drop(aside);
     let proposal = turn.question_id().map(|id| Proposal {
         engine: chat.engine().clone(),
         message_id: id,
@@ -75,9 +72,7 @@ pub async fn chat_regenerate(
     let chat = ChatService::with_router(service.router().await?, service.store.clone());
     let mut options = options(sampling);
     options.tier = tier.map(TierChoice::pinned);
-    let aside = service.indexing_aside().await;
     let turn = chat.regenerate(conversation_id, &options).await?;
-    drop(aside);
     Ok(stream(Arc::clone(&service), turn, None, on_event).await)
 }
 
@@ -166,7 +161,6 @@ async fn stream(
             }
         }
         service.running().finished(ticket);
-        service.stored_something().await;
     });
     id
 }

@@ -71,7 +71,6 @@ pub async fn documents_summarize(
             }
         }
         svc.running().finished(ticket);
-        svc.stored_something().await;
     });
     let ticket = service
         .running()

@@ -117,7 +117,6 @@ pub async fn run_once(app: &AppHandle) -> bool {
         s.last_error = error;
     });
     runner.send(TriageEvent::Finished);
-    service.stored_something().await;
     true
 }
 

@@ -20,23 +20,17 @@ pub async fn memory_list(service: State<'_, Arc<Service>>) -> AppResult<Vec<Memo
 /// A fact the user writes themself is kept at once.
 #[tauri::command]
 pub async fn memory_add(service: State<'_, Arc<Service>>, text: String) -> AppResult<Memory> {
-    let memory = service.store.add_memory(&text, MemoryStatus::Kept, None).await?;
-    service.stored_something().await;
-    Ok(memory)
+    Ok(service.store.add_memory(&text, MemoryStatus::Kept, None).await?)
 }
 
 #[tauri::command]
 pub async fn memory_edit(service: State<'_, Arc<Service>>, id: i64, text: String) -> AppResult<Memory> {
-    let memory = service.store.edit_memory(id, &text).await?;
-    service.stored_something().await;
-    Ok(memory)
+    Ok(service.store.edit_memory(id, &text).await?)
 }
 
 #[tauri::command]
 pub async fn memory_keep(service: State<'_, Arc<Service>>, id: i64) -> AppResult<Memory> {
-    let memory = service.store.keep_memory(id).await?;
-    service.stored_something().await;
-    Ok(memory)
+    Ok(service.store.keep_memory(id).await?)
 }
 
 #[tauri::command]
