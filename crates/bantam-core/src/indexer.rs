@@ -1,4 +1,5 @@
-//! Indexing for search in the background, for a process that stays up (the app): what is
+//! Indexing for search in the background, for a process that stays up (meant for the app,
+//! which does not start it yet: docs/search.md says why): what is
 //! stored gets its vectors soon after, a small batch at a time. The chat comes first, in
 //! two ways. Every call to the embedding model waits until the chat engine has nothing
 //! running or queued. And a chat about to start `step_aside`s: it waits for the one small

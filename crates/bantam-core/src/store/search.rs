@@ -196,7 +196,8 @@ impl Store {
         Ok(())
     }
 
-    /// Every vector from `model_id` of these kinds (exact search reads them all).
+    /// Every vector from `model_id` of these kinds, read from the file now (search reads
+    /// them through `vector_matrix`; this shows what is stored).
     pub async fn vectors(&self, model_id: &str, kinds: &[SourceKind]) -> Result<Vec<StoredVector>> {
         let mut out = Vec::new();
         for &kind in kinds {
